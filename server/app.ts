@@ -1,0 +1,48 @@
+import { fileURLToPath } from "node:url";
+import express, { type Express } from "express";
+import helmet from "helmet";
+import type { Container } from "./container.ts";
+import { requestLog } from "./http/middleware/request-log.ts";
+import { jsonBody } from "./http/middleware/json-body.ts";
+import { sessions } from "./http/middleware/session.ts";
+import { errorHandler, notFoundHandler } from "./http/error-handler.ts";
+import { healthRoutes } from "./modules/health/index.ts";
+
+const CLIENT_DIR = fileURLToPath(new URL("../client", import.meta.url));
+
+/**
+ * The Express application, without listening (tests and the web worker both use
+ * it). Order matters: request id and latency line first, probes before sessions
+ * (a probe must not depend on Redis), JSON parsing with its limit, sessions, the
+ * feature routers, then 404 and the one error handler.
+ */
+export function createApp(container: Container): Express {
+  const { config, logger } = container;
+  const app = express();
+  app.set("trust proxy", config.trustProxy);
+  app.set("x-powered-by", false);
+  app.set("query parser", "simple");
+
+  app.use(requestLog(logger));
+  app.use(helmet());
+  app.use("/api/health", healthRoutes(container.health));
+
+  const api = express.Router();
+  api.use(jsonBody(config.plan.bodyLimitBytes));
+  api.use(
+    sessions({
+      store: container.sessionStore,
+      secrets: config.session.secrets,
+      idleMs: config.session.idleMs,
+      maxAgeMs: config.session.maxAgeMs,
+      secureCookie: config.session.secureCookie,
+    }),
+  );
+  api.use(notFoundHandler);
+  app.use("/api", api);
+
+  app.use(express.static(CLIENT_DIR, { index: "index.html", maxAge: config.production ? "1h" : 0 }));
+  app.use(errorHandler(logger));
+  return app;
+}
+

@@ -1,0 +1,144 @@
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import { z } from "zod";
+import { CAPACITY_TIERS } from "./tiers.ts";
+import { planCapacity, type CapacityPlan } from "./capacity.ts";
+
+/**
+ * The only reader of process.env. Every variable is parsed here once; a wrong
+ * value stops the start with a message naming the variable.
+ */
+
+const blankAsUnset = (value: unknown) => (typeof value === "string" && value.trim() === "" ? undefined : value);
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankAsUnset, schema.optional());
+const wholeNumber = (min: number) => z.coerce.number().int().min(min);
+
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((value) => /^postgres(ql)?:\/\//.test(value), "must start with postgres:// or postgresql://");
+
+const envSchema = z.object({
+  NODE_ENV: z.preprocess(blankAsUnset, z.enum(["development", "production", "test"]).default("development")),
+  PORT: z.preprocess(blankAsUnset, wholeNumber(0).max(65_535).default(5000)),
+  APP_URL: optional(z.string().url()),
+  LOG_LEVEL: z.preprocess(blankAsUnset, z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info")),
+
+  DATABASE_URL: optional(postgresUrl),
+  DATABASE_DIRECT_URL: optional(postgresUrl),
+  DB_DRIVER: z.preprocess(blankAsUnset, z.enum(["auto", "pg", "neon"]).default("auto")),
+  DB_NEON_WS_PROXY: optional(z.string()),
+  REDIS_URL: optional(z.string().url().refine((value) => /^rediss?:\/\//.test(value), "must start with redis:// or rediss://")),
+
+  CAPACITY_TIER: z.preprocess(blankAsUnset, z.enum(CAPACITY_TIERS).default("growth")),
+  WEB_CONCURRENCY: optional(wholeNumber(1).max(256)),
+  DB_CONNECTION_BUDGET: optional(wholeNumber(1)),
+  DB_CONNECTION_RESERVE: optional(wholeNumber(0)),
+  DB_STATEMENT_TIMEOUT_MS: optional(wholeNumber(100)),
+  MAX_CONNECTIONS_PER_WORKER: optional(wholeNumber(1)),
+  BODY_LIMIT_KB: optional(wholeNumber(1)),
+
+  SESSION_SECRET: optional(z.string().min(32, "must be at least 32 characters (a comma-separated list rotates secrets)")),
+  SESSION_IDLE_HOURS: z.preprocess(blankAsUnset, wholeNumber(1).default(24 * 7)),
+  SESSION_MAX_HOURS: z.preprocess(blankAsUnset, wholeNumber(1).default(24 * 30)),
+  TRUST_PROXY: optional(z.string()),
+
+  SHUTDOWN_DRAIN_DELAY_MS: optional(wholeNumber(0)),
+  SHUTDOWN_TIMEOUT_MS: z.preprocess(blankAsUnset, wholeNumber(0).default(10_000)),
+  EMBEDDED_PG_DIR: z.preprocess(blankAsUnset, z.string().default(".data/postgres")),
+  QUEUE_CONCURRENCY: optional(wholeNumber(1)),
+});
+
+type RawEnv = z.infer<typeof envSchema>;
+
+export type AppEnv = ReturnType<typeof buildConfig>;
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
+}
+
+/** express's `trust proxy` accepts a boolean, a hop count or a list of addresses. */
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === "false") return false;
+  if (value === "true") return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+function buildConfig(raw: RawEnv, cpus: number) {
+  const production = raw.NODE_ENV === "production";
+  if (production && !raw.SESSION_SECRET) {
+    throw new ConfigError("Invalid configuration:\n  SESSION_SECRET: required when NODE_ENV=production");
+  }
+  if (raw.SESSION_MAX_HOURS < raw.SESSION_IDLE_HOURS) {
+    throw new ConfigError("Invalid configuration:\n  SESSION_MAX_HOURS: must be at least SESSION_IDLE_HOURS");
+  }
+  const plan: CapacityPlan = planCapacity(
+    raw.CAPACITY_TIER,
+    {
+      webWorkers: raw.WEB_CONCURRENCY,
+      dbConnectionBudget: raw.DB_CONNECTION_BUDGET,
+      dbConnectionReserve: raw.DB_CONNECTION_RESERVE,
+      dbStatementTimeoutMs: raw.DB_STATEMENT_TIMEOUT_MS,
+      maxConnectionsPerWorker: raw.MAX_CONNECTIONS_PER_WORKER,
+      bodyLimitKb: raw.BODY_LIMIT_KB,
+    },
+    cpus,
+  );
+  return {
+    nodeEnv: raw.NODE_ENV,
+    production,
+    port: raw.PORT,
+    appUrl: raw.APP_URL ?? `http://localhost:${raw.PORT}`,
+    logLevel: raw.LOG_LEVEL,
+    database: {
+      url: raw.DATABASE_URL,
+      directUrl: raw.DATABASE_DIRECT_URL ?? raw.DATABASE_URL,
+      driver: raw.DB_DRIVER,
+      neonWsProxy: raw.DB_NEON_WS_PROXY,
+      embeddedDir: raw.EMBEDDED_PG_DIR,
+    },
+    redisUrl: raw.REDIS_URL,
+    plan,
+    session: {
+      // Outside production a missing secret is generated; the primary hands it to every worker.
+      secrets: raw.SESSION_SECRET ? raw.SESSION_SECRET.split(",").map((secret) => secret.trim()).filter(Boolean) : [randomBytes(32).toString("base64url")],
+      generatedSecret: !raw.SESSION_SECRET,
+      idleMs: raw.SESSION_IDLE_HOURS * 3_600_000,
+      maxAgeMs: raw.SESSION_MAX_HOURS * 3_600_000,
+      secureCookie: production,
+    },
+    trustProxy: parseTrustProxy(raw.TRUST_PROXY),
+    shutdown: {
+      drainDelayMs: raw.SHUTDOWN_DRAIN_DELAY_MS ?? (production ? 2_000 : 0),
+      timeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
+    },
+    queueConcurrency: raw.QUEUE_CONCURRENCY,
+  };
+}
+
+/** Parses an environment (process.env by default); throws ConfigError naming every bad variable. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env, cpus = os.availableParallelism()): AppEnv {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration:\n${describeIssues(parsed.error)}`);
+  return buildConfig(parsed.data, cpus);
+}
+
+/**
+ * Role and flags given on the command line (`--role=web`), read here so that
+ * entry points never touch process.argv or process.env themselves.
+ */
+export function commandLineRole(argv: readonly string[] = process.argv): "web" | "worker" | undefined {
+  const flagValue = argv.find((arg) => arg.startsWith("--role="))?.slice("--role=".length);
+  if (flagValue === undefined) return undefined;
+  if (flagValue === "web" || flagValue === "worker") return flagValue;
+  throw new ConfigError(`Invalid command line: --role must be "web" or "worker", got "${flagValue}"`);
+}
+
+/** The environment a child process gets: this one, plus values the primary resolved (embedded database URL, generated secret). */
+export function childEnvironment(resolved: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, ...resolved };
+}

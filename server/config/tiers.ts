@@ -1,0 +1,54 @@
+/**
+ * Capacity tiers, from the product's capacity analysis: `starter` for under 500
+ * daily users, `growth` for 500 to 2,000, `scale` above. Each value is a default
+ * that its own environment variable overrides (see env.ts).
+ */
+export const CAPACITY_TIERS = ["starter", "growth", "scale"] as const;
+export type CapacityTier = (typeof CAPACITY_TIERS)[number];
+
+export interface TierPreset {
+  /** Web workers when WEB_CONCURRENCY is unset: one per CPU, capped for small tiers. */
+  maxWebWorkers: number;
+  /** Postgres connections the whole deployment may open (every pool of every process). */
+  dbConnectionBudget: number;
+  /** Connections kept out of the pools: migrations, the primary's checks, an operator's psql. */
+  dbConnectionReserve: number;
+  /** Connections each pool keeps open when idle, so a burst does not pay for connecting. */
+  dbPoolMin: number;
+  /** Longest a single SQL statement may run before Postgres cancels it. */
+  dbStatementTimeoutMs: number;
+  /** Open sockets one web worker accepts before refusing more (server.maxConnections). */
+  maxConnectionsPerWorker: number;
+  /** Largest JSON body accepted, in kB. */
+  bodyLimitKb: number;
+}
+
+export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
+  starter: {
+    maxWebWorkers: 2,
+    dbConnectionBudget: 20,
+    dbConnectionReserve: 4,
+    dbPoolMin: 1,
+    dbStatementTimeoutMs: 15_000,
+    maxConnectionsPerWorker: 512,
+    bodyLimitKb: 100,
+  },
+  growth: {
+    maxWebWorkers: 8,
+    dbConnectionBudget: 40,
+    dbConnectionReserve: 5,
+    dbPoolMin: 2,
+    dbStatementTimeoutMs: 10_000,
+    maxConnectionsPerWorker: 1_024,
+    bodyLimitKb: 100,
+  },
+  scale: {
+    maxWebWorkers: 32,
+    dbConnectionBudget: 90,
+    dbConnectionReserve: 10,
+    dbPoolMin: 2,
+    dbStatementTimeoutMs: 5_000,
+    maxConnectionsPerWorker: 4_096,
+    bodyLimitKb: 100,
+  },
+};

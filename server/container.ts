@@ -1,0 +1,62 @@
+import fs from "node:fs";
+import type { Redis } from "ioredis";
+import type { Store } from "express-session";
+import type { AppEnv } from "./config/env.ts";
+import { createLogger, type Logger } from "./infra/logger.ts";
+import { createPool, resolveDriver, type DbPool } from "./infra/db/pool.ts";
+import { createDatabase, type Database } from "./infra/db/client.ts";
+import { connectRedis, createRedis } from "./infra/redis.ts";
+import { createSessionStore } from "./infra/sessions.ts";
+import { HealthMonitor } from "./infra/health.ts";
+
+export type Role = "web" | "worker";
+
+/** Everything a process shares, built once here and nowhere else. */
+export interface Container {
+  config: AppEnv;
+  role: Role;
+  logger: Logger;
+  pool: DbPool;
+  db: Database;
+  redis: Redis | undefined;
+  sessionStore: Store;
+  health: HealthMonitor;
+  close(): Promise<void>;
+}
+
+const VERSION = (JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+export async function buildContainer(config: AppEnv, role: Role, logger = createLogger({ level: config.logLevel, role })): Promise<Container> {
+  const { url, directUrl } = config.database;
+  if (!url || !directUrl) throw new Error("DATABASE_URL is required here (the primary sets it when it runs an embedded Postgres)");
+  // The background worker holds LISTEN connections: it always uses pg over TCP, on the direct (non-pooled) URL.
+  const poolUrl = role === "worker" ? directUrl : url;
+  const pool = createPool(
+    {
+      url: poolUrl,
+      driver: role === "worker" ? "pg" : resolveDriver(config.database.driver, url),
+      max: config.plan.poolMaxPerProcess,
+      min: config.plan.poolMinPerProcess,
+      statementTimeoutMs: config.plan.dbStatementTimeoutMs,
+      applicationName: `community-${role}`,
+      neonWsProxy: config.database.neonWsProxy,
+    },
+    logger,
+  );
+  const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : undefined;
+  if (redis) await connectRedis(redis, logger);
+  const health = new HealthMonitor({ pool, poolMax: config.plan.poolMaxPerProcess, redis, version: VERSION });
+  return {
+    config,
+    role,
+    logger,
+    pool,
+    db: createDatabase(pool),
+    redis,
+    sessionStore: createSessionStore(redis, pool),
+    health,
+    async close() {
+      await Promise.allSettled([pool.end(), redis?.quit()]);
+    },
+  };
+}

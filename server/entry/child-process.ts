@@ -1,0 +1,67 @@
+import type { Logger } from "pino";
+import { loadConfig, type AppEnv } from "../config/env.ts";
+import { isPrimaryMessage, type ChildMessage, type PrimaryMessage } from "./messages.ts";
+
+/**
+ * What web and background workers share about their own life: telling the
+ * primary they are ready or could not start, and turning every way of being
+ * asked to stop (SIGTERM, SIGINT, the primary's message, the primary vanishing)
+ * into one graceful shutdown that runs once.
+ */
+
+export function tellPrimary(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    process.send(message, () => resolve());
+  });
+}
+
+export type ShutdownReason = PrimaryMessage["reason"];
+
+export function onShutdownRequest(logger: Logger, shutdown: (reason: ShutdownReason) => Promise<void>): void {
+  let started = false;
+  const run = (reason: ShutdownReason, cause: string) => {
+    if (started) return;
+    started = true;
+    logger.info({ cause }, "shutting down");
+    shutdown(reason).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => run("stop", "SIGTERM"));
+  process.on("SIGINT", () => run("stop", "SIGINT"));
+  process.on("message", (message) => {
+    if (isPrimaryMessage(message)) run(message.reason, `primary: ${message.reason}`);
+  });
+  // The primary died without telling us (SIGKILL): stop rather than live on as an orphan.
+  process.on("disconnect", () => run("stop", "primary disconnected"));
+}
+
+/** A child that cannot start says why before exiting, so the primary can name the cause. */
+export async function failBoot(logger: Logger, error: unknown): Promise<never> {
+  const message = error instanceof Error ? error.message : String(error);
+  logger.fatal({ err: error }, "could not start");
+  await tellPrimary({ type: "boot-failed", message });
+  process.exit(1);
+}
+
+/** Errors nobody awaited are logged; the process keeps serving rather than dropping every request in flight. */
+export function logStrayErrors(logger: Logger): void {
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A wrong variable stops the start with one clear line naming it, not a stack trace. */
+export function loadConfigOrExit(): AppEnv {
+  try {
+    return loadConfig();
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,35 @@
+import { buildContainer } from "../container.ts";
+import { createApp } from "../app.ts";
+import { createLogger } from "../infra/logger.ts";
+import { createHttpServer, drainHttpServer, listen } from "./http-server.ts";
+import { failBoot, loadConfigOrExit, logStrayErrors, onShutdownRequest, sleep, tellPrimary } from "./child-process.ts";
+
+/**
+ * A web worker: the Express API on the shared port. Forked by the primary, or
+ * run alone with `--role=web`.
+ */
+async function startWebWorker(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger({ level: config.logLevel, role: "web" });
+  logStrayErrors(logger);
+  try {
+    const container = await buildContainer(config, "web", logger);
+    const server = createHttpServer(createApp(container), config.plan);
+    onShutdownRequest(logger, async (reason) => {
+      container.health.markDraining();
+      // Give load balancers time to see readiness turn 503; a reload needs none, the primary stops routing at once.
+      if (reason === "stop") await sleep(config.shutdown.drainDelayMs);
+      await drainHttpServer(server, config.shutdown.timeoutMs);
+      await container.close();
+      logger.info("stopped");
+    });
+    await listen(server, config.port);
+    container.health.markReady();
+    logger.info({ port: config.port, poolMax: config.plan.poolMaxPerProcess }, "ready");
+    await tellPrimary({ type: "ready" });
+  } catch (error) {
+    await failBoot(logger, error);
+  }
+}
+
+await startWebWorker();

@@ -1,0 +1,64 @@
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import type { Logger } from "pino";
+import type { ErrorBody } from "../../shared/errors.ts";
+import { AppError } from "./app-error.ts";
+import { currentRequestId } from "./request-context.ts";
+
+/** Errors raised by body-parser and friends carry an HTTP status and a `type`. */
+interface HttpLibraryError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+}
+
+/** Maps what libraries throw onto the contract's codes; anything unknown is an internal error. */
+function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const httpError = (typeof error === "object" && error !== null ? error : {}) as HttpLibraryError;
+  switch (httpError.type) {
+    case "entity.parse.failed":
+      return new AppError("validation_failed", "body: malformed JSON", { details: [{ path: "body", message: "malformed JSON" }] });
+    case "entity.too.large":
+      return new AppError("payload_too_large", "body: larger than this server accepts");
+    case "encoding.unsupported":
+    case "charset.unsupported":
+      return new AppError("unsupported_media_type", "body: unsupported encoding or charset");
+    case "request.aborted":
+    case "request.size.invalid":
+      return new AppError("validation_failed", "body: incomplete request");
+  }
+  const status = httpError.status ?? httpError.statusCode;
+  if (status && status >= 400 && status < 500 && httpError.expose) {
+    return new AppError("validation_failed", error instanceof Error ? error.message : "bad request");
+  }
+  return new AppError("internal", "internal error", { cause: error });
+}
+
+export function errorBody(error: AppError): ErrorBody {
+  return {
+    error: {
+      ...error.extra,
+      code: error.code,
+      message: error.message,
+      ...(error.details ? { details: error.details } : {}),
+      requestId: currentRequestId(),
+    },
+  };
+}
+
+/** The only place errors become responses: handlers throw, this answers in the one error shape. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const appError = toAppError(error);
+    if (appError.status >= 500) logger.error({ err: appError.cause ?? appError }, "request failed");
+    if (appError.retryAfterS !== undefined) res.set("Retry-After", String(appError.retryAfterS));
+    res.status(appError.status).json(errorBody(appError));
+  };
+}
+
+/** Unknown /api routes answer 404 in the error shape rather than Express's HTML page. */
+export const notFoundHandler: RequestHandler = (req) => {
+  throw new AppError("not_found", `no route for ${req.method} ${req.baseUrl}${req.path}`);
+};

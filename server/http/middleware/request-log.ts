@@ -1,0 +1,51 @@
+import { randomUUID } from "node:crypto";
+import type { Request, RequestHandler } from "express";
+import type { Logger } from "pino";
+import { requestContext } from "../request-context.ts";
+
+/** Latency thresholds of the capacity analysis: warn from 500 ms, flag as slow from 1 s. */
+export const WARN_AFTER_MS = 500;
+export const SLOW_AFTER_MS = 1_000;
+
+/** A client's id is reused only when it is short and plain, so it cannot inject into logs. */
+const ACCEPTABLE_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function requestIdOf(req: Request): string {
+  const given = req.get("x-request-id");
+  return given && ACCEPTABLE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** The route template (`/api/communities/:slug`), never the raw path: ids and slugs stay out of the log's keys. */
+function routeTemplate(req: Request): string {
+  const route = req.route as { path?: string } | undefined;
+  if (route?.path === undefined) return "(unmatched)";
+  return route.path === "/" && req.baseUrl ? req.baseUrl : `${req.baseUrl}${route.path}`;
+}
+
+/**
+ * Gives the request its id (echoed as X-Request-Id, carried by every log line of
+ * the request through AsyncLocalStorage) and writes one line when it ends.
+ */
+export function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const context = { requestId: requestIdOf(req), userId: undefined as string | undefined };
+    res.set("X-Request-Id", context.requestId);
+    const started = performance.now();
+    res.on("close", () => {
+      const durationMs = Math.round((performance.now() - started) * 10) / 10;
+      const line = {
+        requestId: context.requestId,
+        userId: context.userId,
+        method: req.method,
+        route: routeTemplate(req),
+        status: res.statusCode,
+        durationMs,
+        ...(res.writableFinished ? {} : { aborted: true }),
+      };
+      if (durationMs >= SLOW_AFTER_MS) logger.error({ ...line, slow: true }, "request");
+      else if (durationMs >= WARN_AFTER_MS) logger.warn(line, "request");
+      else logger.info(line, "request");
+    });
+    requestContext.run(context, next);
+  };
+}

@@ -1,0 +1,65 @@
+import session, { type Store } from "express-session";
+import type { RequestHandler } from "express";
+import { AppError } from "../app-error.ts";
+import { requestContext } from "../request-context.ts";
+
+declare module "express-session" {
+  interface SessionData {
+    /** When the session was first written; it ends at createdAt + the absolute maximum age, whatever its activity. */
+    createdAt: number;
+    userId: string;
+  }
+}
+
+export interface SessionOptions {
+  store: Store;
+  secrets: string[];
+  idleMs: number;
+  maxAgeMs: number;
+  secureCookie: boolean;
+}
+
+export const SESSION_COOKIE = "sid";
+
+/**
+ * Cookie sessions in a shared store (Redis, or Postgres in local mode), so every
+ * worker and every instance sees the same session. The expiry rolls with each
+ * request (idle timeout) but never past the absolute maximum age.
+ */
+export function sessions(options: SessionOptions): RequestHandler[] {
+  const cookieSessions = session({
+    name: SESSION_COOKIE,
+    store: options.store,
+    secret: options.secrets,
+    resave: false,
+    saveUninitialized: false,
+    rolling: true,
+    unset: "destroy",
+    cookie: { httpOnly: true, sameSite: "lax", secure: options.secureCookie, maxAge: options.idleMs },
+  });
+  return [storeFailuresAsUnavailable(cookieSessions), absoluteExpiry(options.maxAgeMs), exposeUser];
+}
+
+/** A session store that cannot be reached (Redis restarting) is a 503 to retry, not an internal error. */
+function storeFailuresAsUnavailable(middleware: RequestHandler): RequestHandler {
+  return (req, res, next) =>
+    middleware(req, res, (error?: unknown) => {
+      if (error === undefined || error === null) return next();
+      next(new AppError("unavailable", "session store unavailable, retry shortly", { retryAfterS: 2, cause: error }));
+    });
+}
+
+function absoluteExpiry(maxAgeMs: number): RequestHandler {
+  return (req, _res, next) => {
+    const createdAt = req.session.createdAt;
+    if (createdAt === undefined || Date.now() - createdAt < maxAgeMs) return next();
+    req.session.regenerate((error) => next(error));
+  };
+}
+
+/** Puts the user id into the request context, so the latency line and every log line carry it. */
+const exposeUser: RequestHandler = (req, _res, next) => {
+  const context = requestContext.getStore();
+  if (context && req.session.userId) context.userId = req.session.userId;
+  next();
+};

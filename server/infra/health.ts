@@ -1,0 +1,114 @@
+import type { Redis } from "ioredis";
+import { poolStats, type DbPool, type PoolStats } from "./db/pool.ts";
+import { redisStatus, type RedisStatus } from "./redis.ts";
+
+/** A probe waits this long for the database before calling it down. */
+export const DB_CHECK_TIMEOUT_MS = 2_000;
+/** A result is reused this long, so load balancer probes cannot hammer the database. */
+export const HEALTH_CACHE_MS = 1_000;
+
+export type Readiness = "starting" | "ready" | "draining";
+
+export interface HealthReport {
+  status: "healthy" | "degraded" | "unhealthy";
+  checks: {
+    database: { status: "up" | "down"; latencyMs?: number; error?: string };
+    redis: { status: RedisStatus };
+    queue: { status: "up" | "down"; pending?: number; oldestPendingS?: number };
+  };
+  pool: PoolStats;
+  pid: number;
+  uptimeS: number;
+  memory: { rssMb: number; heapUsedMb: number };
+  version: string;
+}
+
+export interface HealthDeps {
+  pool: DbPool;
+  poolMax: number;
+  redis: Redis | undefined;
+  version: string;
+}
+
+type DependencyChecks = Pick<HealthReport["checks"], "database" | "queue">;
+
+export class HealthMonitor {
+  #readiness: Readiness = "starting";
+  #cached: { at: number; checks: Promise<DependencyChecks> } | undefined;
+
+  constructor(private readonly deps: HealthDeps) {}
+
+  get readiness(): Readiness {
+    return this.#readiness;
+  }
+
+  markReady(): void {
+    if (this.#readiness === "starting") this.#readiness = "ready";
+  }
+
+  markDraining(): void {
+    this.#readiness = "draining";
+  }
+
+  async report(): Promise<HealthReport> {
+    const { database, queue } = await this.#dependencyChecks();
+    const redis = { status: redisStatus(this.deps.redis) };
+    const memory = process.memoryUsage();
+    return {
+      status: database.status === "down" ? "unhealthy" : redis.status === "down" || queue.status === "down" ? "degraded" : "healthy",
+      checks: { database, redis, queue },
+      pool: poolStats(this.deps.pool, this.deps.poolMax),
+      pid: process.pid,
+      uptimeS: Math.round(process.uptime()),
+      memory: { rssMb: toMb(memory.rss), heapUsedMb: toMb(memory.heapUsed) },
+      version: this.deps.version,
+    };
+  }
+
+  /** Concurrent probes within the cache window share one round of queries. */
+  #dependencyChecks(): Promise<DependencyChecks> {
+    const now = Date.now();
+    if (this.#cached && now - this.#cached.at < HEALTH_CACHE_MS) return this.#cached.checks;
+    const checks = Promise.all([this.#checkDatabase(), this.#checkQueue()]).then(([database, queue]) => ({ database, queue }));
+    this.#cached = { at: now, checks };
+    return checks;
+  }
+
+  async #checkDatabase(): Promise<DependencyChecks["database"]> {
+    const started = performance.now();
+    try {
+      await withTimeout(this.deps.pool.query("select 1"), DB_CHECK_TIMEOUT_MS);
+      return { status: "up", latencyMs: round(performance.now() - started) };
+    } catch (error) {
+      return { status: "down", error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** Jobs waiting to run: a growing number or age means the background worker is down or overwhelmed. */
+  async #checkQueue(): Promise<DependencyChecks["queue"]> {
+    try {
+      const result = await withTimeout(
+        this.deps.pool.query<{ pending: number; oldest_s: number | null }>(
+          `select count(*)::int as pending, extract(epoch from now() - min(run_at))::int as oldest_s
+             from graphile_worker.jobs where locked_at is null and run_at <= now() and attempts < max_attempts`,
+        ),
+        DB_CHECK_TIMEOUT_MS,
+      );
+      const row = result.rows[0];
+      return { status: "up", pending: row?.pending ?? 0, oldestPendingS: row?.oldest_s ?? 0 };
+    } catch {
+      return { status: "down" };
+    }
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const toMb = (bytes: number) => Math.round(bytes / 1_048_576);
+const round = (ms: number) => Math.round(ms * 10) / 10;

@@ -1,0 +1,34 @@
+import { sql } from "drizzle-orm";
+import type { z } from "zod";
+import type { Database } from "./db/client.ts";
+import type { JobDefinition } from "../jobs/job.ts";
+
+/** A database or an open transaction: enqueueing inside the caller's transaction is the point. */
+type Executor = Pick<Database, "execute">;
+
+export interface EnqueueOptions {
+  /** Jobs with the same key replace each other while pending: one job per thing to do. */
+  jobKey?: string;
+  runAt?: Date;
+  maxAttempts?: number;
+}
+
+/**
+ * Adds a job in the caller's transaction (transactional outbox): it exists if and
+ * only if the write that causes it commits.
+ */
+export async function enqueueJob<Payload extends z.ZodType>(
+  executor: Executor,
+  job: JobDefinition<Payload>,
+  payload: z.infer<Payload>,
+  options: EnqueueOptions = {},
+): Promise<void> {
+  const checked: unknown = job.payload.parse(payload);
+  await executor.execute(sql`select graphile_worker.add_job(
+    identifier => ${job.name},
+    payload => ${JSON.stringify(checked)}::json,
+    run_at => ${options.runAt?.toISOString() ?? null}::timestamptz,
+    max_attempts => ${options.maxAttempts ?? null}::int,
+    job_key => ${options.jobKey ?? null}
+  )`);
+}

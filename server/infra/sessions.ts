@@ -1,0 +1,16 @@
+import session, { type Store } from "express-session";
+import RedisStore from "connect-redis";
+import connectPgSimple from "connect-pg-simple";
+import type { Redis } from "ioredis";
+import type { DbPool } from "./db/pool.ts";
+
+/**
+ * Where sessions live: Redis when configured (fast, shared by every instance),
+ * else the `sessions` table, so that even local mode shares them across workers.
+ */
+export function createSessionStore(redis: Redis | undefined, pool: DbPool): Store {
+  if (redis) return new RedisStore({ client: redis, prefix: "sess:" });
+  const PgStore = connectPgSimple(session);
+  // Expired rows are removed by the background worker's cleanup job rather than by a timer in every web worker.
+  return new PgStore({ pool, tableName: "sessions", pruneSessionInterval: false });
+}

@@ -1,0 +1,5 @@
+import type { JobDefinition } from "./job.ts";
+import { cleanupJob } from "../modules/maintenance/index.ts";
+
+/** Every job the background worker runs: an explicit list, so what runs is read here, not discovered. */
+export const jobRegistry: readonly JobDefinition[] = [cleanupJob];

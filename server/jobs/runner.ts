@@ -1,0 +1,52 @@
+import { Logger as QueueLogger, parseCronItems, run, type Runner, type TaskList } from "graphile-worker";
+import type { Logger } from "pino";
+import type pg from "pg";
+import type { JobContext, JobDefinition } from "./job.ts";
+
+export interface JobRunnerOptions {
+  pool: pg.Pool;
+  concurrency: number;
+  jobs: readonly JobDefinition[];
+  context: JobContext;
+}
+
+/**
+ * Runs the registry's jobs on graphile-worker: jobs live in Postgres (nothing
+ * accepted is lost), are picked up at once through LISTEN/NOTIFY, retried with
+ * backoff, and periodic jobs fire once per tick across every instance.
+ */
+export function startJobRunner({ pool, concurrency, jobs, context }: JobRunnerOptions): Promise<Runner> {
+  return run({
+    pgPool: pool,
+    concurrency,
+    noHandleSignals: true,
+    logger: queueLogger(context.logger),
+    taskList: taskListOf(jobs, context),
+    parsedCronItems: parseCronItems(
+      jobs.filter((job) => job.schedule).map((job) => ({ task: job.name, match: job.schedule as string, identifier: job.name })),
+    ),
+  });
+}
+
+function taskListOf(jobs: readonly JobDefinition[], context: JobContext): TaskList {
+  return Object.fromEntries(
+    jobs.map((job) => [
+      job.name,
+      async (rawPayload: unknown, helpers: { job: { id: string; attempts: number } }) => {
+        const logger = context.logger.child({ job: job.name, jobId: helpers.job.id, attempt: helpers.job.attempts });
+        // A payload that no longer matches its schema throws: the job fails visibly rather than running on bad data.
+        const payload: unknown = job.payload.parse(rawPayload ?? {});
+        await job.handle(payload, { ...context, logger });
+      },
+    ]),
+  );
+}
+
+/** graphile-worker's own messages, into our JSON log. */
+function queueLogger(logger: Logger): QueueLogger {
+  const queue = logger.child({ component: "queue" });
+  return new QueueLogger(() => (level, message, meta) => {
+    const method = level === "error" ? "error" : level === "warning" ? "warn" : level === "info" ? "info" : "debug";
+    queue[method]({ meta }, message);
+  });
+}

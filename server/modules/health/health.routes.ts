@@ -1,0 +1,32 @@
+import { Router } from "express";
+import type { HealthMonitor } from "../../infra/health.ts";
+
+/**
+ * Probes for operators and load balancers. `live` never touches a dependency
+ * (restart me only if I cannot answer at all); `ready` says whether to send
+ * traffic; the full report is cached per worker (HealthMonitor) so probes stay cheap.
+ */
+export function healthRoutes(health: HealthMonitor): Router {
+  const router = Router();
+
+  router.get("/live", (_req, res) => {
+    res.json({ status: "alive", pid: process.pid });
+  });
+
+  router.get("/ready", async (_req, res) => {
+    if (health.readiness !== "ready") {
+      res.status(503).json({ status: health.readiness });
+      return;
+    }
+    const report = await health.report();
+    const ready = report.checks.database.status === "up";
+    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "no_database" });
+  });
+
+  router.get("/", async (_req, res) => {
+    const report = await health.report();
+    res.status(report.status === "unhealthy" ? 503 : 200).json(report);
+  });
+
+  return router;
+}

@@ -1,0 +1,1 @@
+export { cleanupJob } from "./maintenance.jobs.ts";
