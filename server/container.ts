@@ -31,10 +31,11 @@ export async function buildContainer(config: AppEnv, role: Role, logger = create
   if (!url || !directUrl) throw new Error("DATABASE_URL is required here (the primary sets it when it runs an embedded Postgres)");
   // The background worker holds LISTEN connections: it always uses pg over TCP, on the direct (non-pooled) URL.
   const poolUrl = role === "worker" ? directUrl : url;
-  const pool = createPool(
+  const driver = role === "worker" ? "pg" : resolveDriver(config.database.driver, url);
+  const pool = await createPool(
     {
       url: poolUrl,
-      driver: role === "worker" ? "pg" : resolveDriver(config.database.driver, url),
+      driver,
       max: config.plan.poolMaxPerProcess,
       min: config.plan.poolMinPerProcess,
       statementTimeoutMs: config.plan.dbStatementTimeoutMs,
@@ -51,7 +52,7 @@ export async function buildContainer(config: AppEnv, role: Role, logger = create
     role,
     logger,
     pool,
-    db: createDatabase(pool),
+    db: await createDatabase(pool, driver),
     redis,
     sessionStore: createSessionStore(redis, pool),
     health,

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import { z } from "zod";
 import { CAPACITY_TIERS } from "./tiers.ts";
-import { planCapacity, type CapacityPlan } from "./capacity.ts";
+import { planCapacity, type CapacityOverrides, type CapacityPlan } from "./capacity.ts";
 
 /**
  * The only reader of process.env. Every variable is parsed here once; a wrong
@@ -68,6 +68,24 @@ function parseTrustProxy(value: string | undefined): boolean | number | string {
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
+function capacityOverrides(raw: RawEnv): CapacityOverrides {
+  return {
+    webWorkers: raw.WEB_CONCURRENCY,
+    dbConnectionBudget: raw.DB_CONNECTION_BUDGET,
+    dbConnectionReserve: raw.DB_CONNECTION_RESERVE,
+    dbStatementTimeoutMs: raw.DB_STATEMENT_TIMEOUT_MS,
+    maxConnectionsPerWorker: raw.MAX_CONNECTIONS_PER_WORKER,
+    bodyLimitKb: raw.BODY_LIMIT_KB,
+  };
+}
+
+/** The capacity overrides set in an environment, without planning (for reports that plan every tier). */
+export function loadCapacityOverrides(source: NodeJS.ProcessEnv = process.env): CapacityOverrides {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) throw new ConfigError(`Invalid configuration:\n${describeIssues(parsed.error)}`);
+  return capacityOverrides(parsed.data);
+}
+
 function buildConfig(raw: RawEnv, cpus: number) {
   const production = raw.NODE_ENV === "production";
   if (production && !raw.SESSION_SECRET) {
@@ -76,18 +94,7 @@ function buildConfig(raw: RawEnv, cpus: number) {
   if (raw.SESSION_MAX_HOURS < raw.SESSION_IDLE_HOURS) {
     throw new ConfigError("Invalid configuration:\n  SESSION_MAX_HOURS: must be at least SESSION_IDLE_HOURS");
   }
-  const plan: CapacityPlan = planCapacity(
-    raw.CAPACITY_TIER,
-    {
-      webWorkers: raw.WEB_CONCURRENCY,
-      dbConnectionBudget: raw.DB_CONNECTION_BUDGET,
-      dbConnectionReserve: raw.DB_CONNECTION_RESERVE,
-      dbStatementTimeoutMs: raw.DB_STATEMENT_TIMEOUT_MS,
-      maxConnectionsPerWorker: raw.MAX_CONNECTIONS_PER_WORKER,
-      bodyLimitKb: raw.BODY_LIMIT_KB,
-    },
-    cpus,
-  );
+  const plan: CapacityPlan = planCapacity(raw.CAPACITY_TIER, capacityOverrides(raw), cpus);
   return {
     nodeEnv: raw.NODE_ENV,
     production,

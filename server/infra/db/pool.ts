@@ -1,6 +1,4 @@
 import pg from "pg";
-import { Pool as NeonPool, neonConfig } from "@neondatabase/serverless";
-import { WebSocket } from "ws";
 import type { Logger } from "pino";
 import { requestContext } from "../../http/request-context.ts";
 
@@ -33,7 +31,7 @@ export function resolveDriver(setting: DriverSetting, url: string): DriverName {
   return new URL(url).hostname.endsWith(".neon.tech") ? "neon" : "pg";
 }
 
-export function createPool(options: PoolOptions, logger: Logger): DbPool {
+export async function createPool(options: PoolOptions, logger: Logger): Promise<DbPool> {
   const config = {
     connectionString: options.url,
     max: options.max,
@@ -45,7 +43,8 @@ export function createPool(options: PoolOptions, logger: Logger): DbPool {
     idle_in_transaction_session_timeout: options.statementTimeoutMs * 2,
     application_name: options.applicationName,
   };
-  const pool = options.driver === "neon" ? createNeonPool(config, options.neonWsProxy) : new pg.Pool(config);
+  // Neon's driver is loaded only where it is used, to keep worker start-up short.
+  const pool = options.driver === "neon" ? (await import("./neon.ts")).createNeonPool(config, options.neonWsProxy) : new pg.Pool(config);
   // An idle client losing its connection (database restart, network cut) emits
   // 'error' on the pool; unhandled, it would kill the process. The pool replaces it.
   // Connection events fire in the async context of the request that opened the
@@ -55,19 +54,6 @@ export function createPool(options: PoolOptions, logger: Logger): DbPool {
   // A checked-out client can fail too (server restart mid-query): its query rejects, the event must not crash us.
   pool.on("connect", (client) => client.on("error", warn("database client error")));
   return pool;
-}
-
-function createNeonPool(config: pg.PoolConfig, wsProxy: string | undefined): DbPool {
-  // Node 20 has no global WebSocket; Neon's driver needs one.
-  neonConfig.webSocketConstructor = WebSocket;
-  if (wsProxy) {
-    // A self-hosted proxy (Neon's wsproxy or the test suite's) speaks plain Postgres behind it: no TLS inside the socket.
-    neonConfig.wsProxy = () => wsProxy;
-    neonConfig.useSecureWebSocket = false;
-    neonConfig.pipelineTLS = false;
-    neonConfig.pipelineConnect = false;
-  }
-  return new NeonPool(config) as unknown as DbPool;
 }
 
 export interface PoolStats {

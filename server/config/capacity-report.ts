@@ -1,0 +1,53 @@
+import os from "node:os";
+import { loadCapacityOverrides } from "./env.ts";
+import { planCapacity, type CapacityOverrides, type CapacityPlan } from "./capacity.ts";
+import { CAPACITY_TIERS } from "./tiers.ts";
+
+/**
+ * `npm run capacity`: the plan of every tier on this machine, with the
+ * overrides set in the current environment (WEB_CONCURRENCY, DB_CONNECTION_BUDGET, ...).
+ */
+
+const ROWS: Array<[label: string, value: (plan: CapacityPlan) => string | number]> = [
+  ["web workers", (plan) => plan.webWorkers],
+  ["processes with a pool (web + 1 background)", (plan) => plan.poolProcesses],
+  ["DB connection budget", (plan) => plan.dbConnectionBudget],
+  ["  reserved (migrations, admin)", (plan) => plan.dbConnectionReserve],
+  ["  pool max per process", (plan) => plan.poolMaxPerProcess],
+  ["  pool min per process", (plan) => plan.poolMinPerProcess],
+  ["  all pools at max", (plan) => plan.poolConnectionsTotal],
+  ["statement timeout (ms)", (plan) => plan.dbStatementTimeoutMs],
+  ["max connections per web worker", (plan) => plan.maxConnectionsPerWorker],
+  ["JSON body limit (kB)", (plan) => plan.bodyLimitBytes / 1024],
+];
+
+function planOrReason(tier: (typeof CAPACITY_TIERS)[number], overrides: CapacityOverrides, cpus: number): CapacityPlan | string {
+  try {
+    return planCapacity(tier, overrides, cpus);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+function main(): void {
+  const cpus = os.availableParallelism();
+  const overrides = loadCapacityOverrides();
+  const plans = CAPACITY_TIERS.map((tier) => ({ tier, plan: planOrReason(tier, overrides, cpus) }));
+  const width = Math.max(...ROWS.map(([label]) => label.length)) + 2;
+  const set = Object.entries(overrides).filter(([, value]) => value !== undefined);
+  console.log(`Capacity plans on this machine (${cpus} CPUs)${set.length ? `, with overrides ${JSON.stringify(Object.fromEntries(set))}` : ""}\n`);
+  console.log("".padEnd(width) + plans.map(({ tier }) => tier.padStart(10)).join(""));
+  for (const [label, value] of ROWS) {
+    console.log(label.padEnd(width) + plans.map(({ plan }) => String(typeof plan === "string" ? "refused" : value(plan)).padStart(10)).join(""));
+  }
+  for (const { tier, plan } of plans) if (typeof plan === "string") console.log(`\n${tier} refused: ${plan}`);
+  console.log("\npool max per process = floor((budget - reserve) / (web workers + 1)), refused below 2;");
+  console.log("at start the primary also refuses a budget above the server's max_connections - superuser_reserved_connections.");
+}
+
+try {
+  main();
+} catch (error) {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { CapacityPlanError, checkBudgetAgainstServer, planCapacity } from "./capacity.ts";
+import { ConfigError, loadConfig } from "./env.ts";
+
+describe("capacity planner", () => {
+  it("splits the budget less the reserve between web workers and the background worker", () => {
+    const plan = planCapacity("growth", {}, 4);
+    expect(plan.webWorkers).toBe(4);
+    expect(plan.poolProcesses).toBe(5);
+    expect(plan.poolMaxPerProcess).toBe(Math.floor((40 - 5) / 5));
+    expect(plan.poolConnectionsTotal + plan.dbConnectionReserve).toBeLessThanOrEqual(plan.dbConnectionBudget);
+  });
+
+  it("caps web workers by the tier but lets WEB_CONCURRENCY decide", () => {
+    expect(planCapacity("starter", {}, 16).webWorkers).toBe(2);
+    expect(planCapacity("starter", { webWorkers: 3 }, 16).webWorkers).toBe(3);
+    expect(planCapacity("scale", {}, 1).webWorkers).toBe(1);
+  });
+
+  it("refuses a plan that leaves fewer than two connections per pool, saying what to change", () => {
+    expect(() => planCapacity("growth", { webWorkers: 8, dbConnectionBudget: 20 }, 8)).toThrow(CapacityPlanError);
+    expect(() => planCapacity("growth", { webWorkers: 8, dbConnectionBudget: 20 }, 8)).toThrow(/DB_CONNECTION_BUDGET=20 .* Raise DB_CONNECTION_BUDGET to 23/);
+  });
+
+  it("refuses a budget above what the server accepts", () => {
+    const plan = planCapacity("scale", { dbConnectionBudget: 120 }, 2);
+    expect(() => checkBudgetAgainstServer(plan, 100, 3)).toThrow(/DB_CONNECTION_BUDGET=120 exceeds .* max_connections=100/);
+    expect(() => checkBudgetAgainstServer(planCapacity("scale", {}, 2), 100, 3)).not.toThrow();
+  });
+});
+
+describe("configuration", () => {
+  it("applies the tier's defaults and the overrides", () => {
+    const config = loadConfig({ CAPACITY_TIER: "starter", BODY_LIMIT_KB: "50" }, 2);
+    expect(config.plan.tier).toBe("starter");
+    expect(config.plan.bodyLimitBytes).toBe(50 * 1024);
+    expect(config.port).toBe(5000);
+    expect(config.shutdown.drainDelayMs).toBe(0);
+  });
+
+  it("names every wrong variable", () => {
+    const attempt = () => loadConfig({ WEB_CONCURRENCY: "many", CAPACITY_TIER: "huge", DATABASE_URL: "mysql://x" }, 2);
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/WEB_CONCURRENCY/);
+    expect(attempt).toThrow(/CAPACITY_TIER/);
+    expect(attempt).toThrow(/DATABASE_URL: must start with postgres/);
+  });
+
+  it("requires SESSION_SECRET in production and drains for 2 s there by default", () => {
+    expect(() => loadConfig({ NODE_ENV: "production" }, 2)).toThrow(/SESSION_SECRET: required when NODE_ENV=production/);
+    const config = loadConfig({ NODE_ENV: "production", SESSION_SECRET: "a".repeat(32) + ",old-secret-that-is-also-32-chars-long" }, 2);
+    expect(config.shutdown.drainDelayMs).toBe(2_000);
+    expect(config.session.secrets).toHaveLength(2);
+    expect(config.session.secureCookie).toBe(true);
+  });
+
+  it("treats empty variables as unset", () => {
+    expect(loadConfig({ PORT: "", REDIS_URL: "" }, 2)).toMatchObject({ port: 5000, redisUrl: undefined });
+  });
+});

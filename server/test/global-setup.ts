@@ -1,0 +1,83 @@
+import os from "node:os";
+import path from "node:path";
+import fs from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { pino } from "pino";
+import type { TestProject } from "vitest/node";
+import { startEmbeddedPostgres, type EmbeddedDatabase } from "../infra/db/embedded.ts";
+import { prepareDatabase } from "../infra/db/migrate.ts";
+import { answers, withDatabase } from "./services.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** A database created for this run, migrated, dropped at the end. */
+    databaseUrl: string;
+    /** Empty when no Redis is reachable (Redis tests then skip, saying why). */
+    redisUrl: string;
+    /** Why Redis tests are skipped, when they are. */
+    redisSkipReason: string;
+  }
+}
+
+const LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres";
+const LOCAL_REDIS = "redis://127.0.0.1:6379";
+
+interface PostgresServer {
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+/** DATABASE_URL when set, else the local service when it answers, else an embedded Postgres in a temporary folder. */
+async function findPostgres(): Promise<PostgresServer> {
+  const configured = process.env.DATABASE_URL;
+  if (configured) return { adminUrl: configured, stop: async () => undefined };
+  if (await answers("127.0.0.1", 5432)) return { adminUrl: LOCAL_POSTGRES, stop: async () => undefined };
+  console.log("[tests] no Postgres at 127.0.0.1:5432 and no DATABASE_URL: starting an embedded Postgres");
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "community-test-pg-"));
+  await fs.chmod(dir, 0o755);
+  const embedded: EmbeddedDatabase = await startEmbeddedPostgres(path.join(dir, "data"), pino({ level: "warn" }));
+  return {
+    adminUrl: embedded.url,
+    stop: async () => {
+      await embedded.stop();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function findRedis(): Promise<{ url: string; skipReason: string }> {
+  const configured = process.env.REDIS_URL;
+  if (configured) return { url: configured, skipReason: "" };
+  if (await answers("127.0.0.1", 6379)) return { url: LOCAL_REDIS, skipReason: "" };
+  const reason = "no REDIS_URL and nothing answers at 127.0.0.1:6379";
+  if (process.env.CI === "true") throw new Error(`CI=true but Redis is missing: ${reason}`);
+  console.log(`[tests] Redis tests will be skipped: ${reason}`);
+  return { url: "", skipReason: reason };
+}
+
+async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const server = await findPostgres();
+  const database = `test_${Date.now()}_${randomBytes(3).toString("hex")}`;
+  await adminQuery(server.adminUrl, `create database ${database}`);
+  const databaseUrl = withDatabase(server.adminUrl, database);
+  await prepareDatabase(databaseUrl);
+  const redis = await findRedis();
+  project.provide("databaseUrl", databaseUrl);
+  project.provide("redisUrl", redis.url);
+  project.provide("redisSkipReason", redis.skipReason);
+  return async () => {
+    await adminQuery(server.adminUrl, `drop database if exists ${database} with (force)`);
+    await server.stop();
+  };
+}

@@ -1,0 +1,107 @@
+import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { inject } from "vitest";
+import { loadConfig } from "../config/env.ts";
+import { buildContainer, type Container } from "../container.ts";
+import { createApp } from "../app.ts";
+import { createHttpServer, listen } from "../entry/http-server.ts";
+import type { Logger } from "../infra/logger.ts";
+
+export const databaseUrl = inject("databaseUrl");
+export const redisUrl = inject("redisUrl") || undefined;
+export const redisSkipReason = inject("redisSkipReason");
+
+export const TEST_SESSION_SECRET = "test-session-secret-that-is-long-enough-0123456789";
+
+export type EnvOverrides = Record<string, string | undefined>;
+
+/** The environment a test server or cluster runs with: this run's database, Redis when present, quiet logs. */
+export function testEnv(overrides: EnvOverrides = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    NODE_ENV: "test",
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    SESSION_SECRET: TEST_SESSION_SECRET,
+    LOG_LEVEL: "silent",
+    WEB_CONCURRENCY: "2",
+    ...overrides,
+  };
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+  return env;
+}
+
+/** Log lines written during a test, parsed, for assertions on what is (and is not) logged. */
+export interface CapturedLog {
+  logger: Logger;
+  lines: Array<Record<string, unknown>>;
+  text(): string;
+}
+
+export function captureLog(level = "info"): CapturedLog {
+  const raw: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      raw.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      callback();
+    },
+  });
+  const logger = pino({ level }, stream);
+  return {
+    logger,
+    get lines() {
+      return raw.map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    text: () => raw.join("\n"),
+  };
+}
+
+export interface TestServer {
+  url: string;
+  container: Container;
+  close(): Promise<void>;
+}
+
+/** The real application and its real dependencies, listening on a random port in this process. */
+export async function startTestServer(overrides: EnvOverrides = {}, logger?: Logger): Promise<TestServer> {
+  const config = loadConfig(testEnv({ PORT: "0", ...overrides }));
+  const container = await buildContainer(config, "web", logger ?? pino({ level: "silent" }));
+  const server = createHttpServer(createApp(container), config.plan);
+  await listen(server, 0);
+  container.health.markReady();
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    container,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await container.close();
+    },
+  };
+}
+
+/** A fetch that keeps the session cookie between requests, like a browser would. */
+export class HttpClient {
+  cookie: string | undefined;
+
+  constructor(readonly baseUrl: string) {}
+
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const setCookie = response.headers.get("set-cookie");
+    if (setCookie) this.cookie = setCookie.split(";")[0];
+    return response;
+  }
+
+  get = (path: string, headers?: Record<string, string>) => this.request("GET", path, undefined, headers);
+  post = (path: string, body?: unknown, headers?: Record<string, string>) => this.request("POST", path, body, headers);
+}
