@@ -32,9 +32,15 @@ export interface HealthDeps {
 
 type DependencyChecks = Pick<HealthReport["checks"], "database" | "queue">;
 
+interface CachedChecks {
+  /** Unset while the round is in flight. */
+  settledAt: number | undefined;
+  checks: Promise<DependencyChecks>;
+}
+
 export class HealthMonitor {
   #readiness: Readiness = "starting";
-  #cached: { at: number; checks: Promise<DependencyChecks> } | undefined;
+  #cached: CachedChecks | undefined;
 
   constructor(private readonly deps: HealthDeps) {}
 
@@ -65,13 +71,19 @@ export class HealthMonitor {
     };
   }
 
-  /** Concurrent probes within the cache window share one round of queries. */
+  /** Probes share the round in flight, and its result for a second after it settles. */
   #dependencyChecks(): Promise<DependencyChecks> {
-    const now = Date.now();
-    if (this.#cached && now - this.#cached.at < HEALTH_CACHE_MS) return this.#cached.checks;
-    const checks = Promise.all([this.#checkDatabase(), this.#checkQueue()]).then(([database, queue]) => ({ database, queue }));
-    this.#cached = { at: now, checks };
-    return checks;
+    const cached = this.#cached;
+    if (cached && (cached.settledAt === undefined || Date.now() - cached.settledAt < HEALTH_CACHE_MS)) return cached.checks;
+    const entry: CachedChecks = {
+      settledAt: undefined,
+      checks: Promise.all([this.#checkDatabase(), this.#checkQueue()]).then(([database, queue]) => {
+        entry.settledAt = Date.now();
+        return { database, queue };
+      }),
+    };
+    this.#cached = entry;
+    return entry.checks;
   }
 
   async #checkDatabase(): Promise<DependencyChecks["database"]> {

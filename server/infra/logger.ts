@@ -1,4 +1,4 @@
-import { pino, type Logger, type LevelWithSilent } from "pino";
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from "pino";
 import { requestContext } from "../http/request-context.ts";
 
 export type { Logger } from "pino";
@@ -26,10 +26,12 @@ const REDACTED_PATHS = [
 export interface LoggerOptions {
   level: LevelWithSilent;
   role: string;
+  /** Standard output unless given (tests capture the lines). */
+  destination?: DestinationStream;
 }
 
-export function createLogger({ level, role }: LoggerOptions): Logger {
-  return pino({
+export function createLogger({ level, role, destination }: LoggerOptions): Logger {
+  const options = {
     level,
     base: { pid: process.pid, role },
     timestamp: pino.stdTimeFunctions.isoTime,
@@ -40,7 +42,8 @@ export function createLogger({ level, role }: LoggerOptions): Logger {
       if (!context) return {};
       return context.userId ? { requestId: context.requestId, userId: context.userId } : { requestId: context.requestId };
     },
-  });
+  } satisfies pino.LoggerOptions;
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Connection strings carry passwords: log the host and database only. */

@@ -1,12 +1,12 @@
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
-import { pino } from "pino";
+import { pino, type LevelWithSilent } from "pino";
 import { inject } from "vitest";
 import { loadConfig } from "../config/env.ts";
 import { buildContainer, type Container } from "../container.ts";
 import { createApp } from "../app.ts";
 import { createHttpServer, listen } from "../entry/http-server.ts";
-import type { Logger } from "../infra/logger.ts";
+import { createLogger, type Logger } from "../infra/logger.ts";
 
 export const databaseUrl = inject("databaseUrl");
 export const redisUrl = inject("redisUrl") || undefined;
@@ -38,7 +38,8 @@ export interface CapturedLog {
   text(): string;
 }
 
-export function captureLog(level = "info"): CapturedLog {
+/** The product's logger (same redaction and context), writing into memory. */
+export function captureLog(level: LevelWithSilent = "info"): CapturedLog {
   const raw: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -46,7 +47,7 @@ export function captureLog(level = "info"): CapturedLog {
       callback();
     },
   });
-  const logger = pino({ level }, stream);
+  const logger = createLogger({ level, role: "test", destination: stream });
   return {
     logger,
     get lines() {

@@ -1,9 +1,10 @@
-import { drizzle } from "drizzle-orm/node-postgres";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle, type NodePgQueryResultHKT } from "drizzle-orm/node-postgres";
+import type { PgDatabase } from "drizzle-orm/pg-core";
 import * as schema from "../../../shared/schema/index.ts";
 import type { DbPool, DriverName } from "./pool.ts";
 
-export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** Both drivers return pg-shaped results (`rows`, `rowCount`), so one type serves both. */
+export type Database = PgDatabase<NodePgQueryResultHKT, typeof schema>;
 
 /** The drizzle database over whichever driver's pool the process uses. */
 export async function createDatabase(pool: DbPool, driver: DriverName): Promise<Database> {

@@ -35,5 +35,5 @@ export function createNeonPool(config: pg.PoolConfig, wsProxy: string | undefine
 }
 
 export function drizzleOverNeon(pool: DbPool): Database {
-  return drizzle({ client: pool as unknown as NeonPool, schema });
+  return drizzle({ client: pool as unknown as NeonPool, schema }) as unknown as Database;
 }

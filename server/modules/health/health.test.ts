@@ -1,0 +1,162 @@
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { sql } from "drizzle-orm";
+import { databaseUrl, redisUrl, startTestServer, type TestServer } from "../../test/harness.ts";
+import { startTcpProxy, type TcpProxy } from "../../test/tcp-proxy.ts";
+import { startNeonWsProxy, type NeonWsProxy } from "../../test/neon-ws-proxy.ts";
+import type { HealthReport } from "../../infra/health.ts";
+
+async function health(server: TestServer): Promise<{ status: number; body: HealthReport }> {
+  const response = await fetch(`${server.url}/api/health`);
+  return { status: response.status, body: (await response.json()) as HealthReport };
+}
+
+/** A TCP server that accepts connections and never answers: a database that hangs. */
+async function silentServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/none`,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe("health with every dependency up", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  it("reports the database, Redis, the queue, the pool and the process", async () => {
+    const { status, body } = await health(server);
+    expect(status).toBe(200);
+    expect(body.status).toBe("healthy");
+    expect(body.checks.database.status).toBe("up");
+    expect(body.checks.database.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(body.checks.redis.status).toBe(redisUrl ? "up" : "disabled");
+    expect(body.checks.queue).toMatchObject({ status: "up", pending: expect.any(Number) });
+    expect(body.pool).toMatchObject({ max: server.container.config.plan.poolMaxPerProcess, waiting: 0 });
+    expect(body.pid).toBe(process.pid);
+    expect(body.memory.rssMb).toBeGreaterThan(0);
+  });
+
+  it("reuses one database check for a second, so probes cannot hammer the database", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const query = vi.spyOn(server.container.pool, "query");
+    await Promise.all(Array.from({ length: 20 }, () => health(server)));
+    // One round: `select 1` and the queue count, whatever the number of probes.
+    expect(query).toHaveBeenCalledTimes(2);
+    query.mockRestore();
+  });
+
+  it("is live and ready", async () => {
+    expect((await fetch(`${server.url}/api/health/live`)).status).toBe(200);
+    expect((await fetch(`${server.url}/api/health/ready`)).status).toBe(200);
+  });
+
+  it("turns readiness to 503 while draining, staying live", async () => {
+    server.container.health.markDraining();
+    const ready = await fetch(`${server.url}/api/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toEqual({ status: "draining" });
+    expect((await fetch(`${server.url}/api/health/live`)).status).toBe(200);
+  });
+});
+
+describe("health without a database", () => {
+  let database: Awaited<ReturnType<typeof silentServer>>;
+  let server: TestServer;
+  beforeAll(async () => {
+    database = await silentServer();
+    server = await startTestServer({ DATABASE_URL: database.url });
+  });
+  afterAll(async () => {
+    await server.close();
+    await database.close();
+  });
+
+  it("answers 503 unhealthy within the 2 s check timeout, and not ready, but live", async () => {
+    const started = Date.now();
+    const { status, body } = await health(server);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(status).toBe(503);
+    expect(body.status).toBe("unhealthy");
+    expect(body.checks.database.status).toBe("down");
+    expect((await fetch(`${server.url}/api/health/ready`)).status).toBe(503);
+    expect((await fetch(`${server.url}/api/health/live`)).status).toBe(200);
+  });
+});
+
+describe("health without Redis", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    // Nothing listens on port 1: the Redis client keeps retrying in the background.
+    server = await startTestServer({ REDIS_URL: "redis://127.0.0.1:1" });
+  });
+  afterAll(() => server.close());
+
+  it("is degraded (200), still ready, and keeps serving", async () => {
+    const { status, body } = await health(server);
+    expect(status).toBe(200);
+    expect(body.status).toBe("degraded");
+    expect(body.checks.redis.status).toBe("down");
+    expect((await fetch(`${server.url}/api/health/ready`)).status).toBe(200);
+  });
+});
+
+describe.skipIf(!redisUrl)("health when Redis goes away at run time", () => {
+  let redis: TcpProxy;
+  let server: TestServer;
+  beforeAll(async () => {
+    const target = new URL(redisUrl as string);
+    redis = await startTcpProxy(target.hostname, Number(target.port || 6379));
+    server = await startTestServer({ REDIS_URL: `redis://127.0.0.1:${redis.port}` });
+  });
+  afterAll(async () => {
+    await server.close();
+    await redis.close();
+  });
+
+  it("degrades while it is gone and recovers by itself when it is back", async () => {
+    expect((await health(server)).body.checks.redis.status).toBe("up");
+    await redis.cut();
+    await vi.waitFor(async () => expect((await health(server)).body).toMatchObject({ status: "degraded", checks: { redis: { status: "down" } } }), {
+      timeout: 5_000,
+      interval: 200,
+    });
+    await redis.restore();
+    await vi.waitFor(async () => expect((await health(server)).body.status).toBe("healthy"), { timeout: 8_000, interval: 200 });
+  });
+});
+
+describe("the Neon driver path", () => {
+  let proxy: NeonWsProxy;
+  let server: TestServer;
+  beforeAll(async () => {
+    const target = new URL(databaseUrl);
+    proxy = await startNeonWsProxy({ targetHost: target.hostname, targetPort: Number(target.port || 5432) });
+    server = await startTestServer({ DB_DRIVER: "neon", DB_NEON_WS_PROXY: proxy.wsProxy });
+  });
+  afterAll(async () => {
+    await server.close();
+    await proxy.close();
+  });
+
+  it("serves health through Postgres over a WebSocket", async () => {
+    const { status, body } = await health(server);
+    expect(status).toBe(200);
+    expect(body.checks.database.status).toBe("up");
+    expect(body.checks.queue.status).toBe("up");
+  });
+
+  it("runs drizzle queries and transactions over it", async () => {
+    const result = await server.container.db.transaction((tx) => tx.execute<{ answer: number }>(sql`select 41 + 1 as answer`));
+    expect(result.rows[0]?.answer).toBe(42);
+  });
+});
