@@ -7,6 +7,7 @@ import { jsonBody } from "./http/middleware/json-body.ts";
 import { sessions } from "./http/middleware/session.ts";
 import { errorHandler, notFoundHandler } from "./http/error-handler.ts";
 import { healthRoutes } from "./modules/health/index.ts";
+import { accountsModule } from "./modules/accounts/index.ts";
 
 const CLIENT_DIR = fileURLToPath(new URL("../client", import.meta.url));
 
@@ -38,6 +39,7 @@ export function createApp(container: Container): Express {
       secureCookie: config.session.secureCookie,
     }),
   );
+  api.use("/auth", accountsModule(container.db));
   api.use(notFoundHandler);
   app.use("/api", api);
 

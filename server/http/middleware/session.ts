@@ -45,8 +45,12 @@ function storeFailuresAsUnavailable(middleware: RequestHandler): RequestHandler 
   return (req, res, next) =>
     middleware(req, res, (error?: unknown) => {
       if (error === undefined || error === null) return next();
-      next(new AppError("unavailable", "session store unavailable, retry shortly", { retryAfterS: 2, cause: error }));
+      next(sessionStoreUnavailable(error));
     });
+}
+
+export function sessionStoreUnavailable(cause: unknown): AppError {
+  return new AppError("unavailable", "session store unavailable, retry shortly", { retryAfterS: 2, cause });
 }
 
 function absoluteExpiry(maxAgeMs: number): RequestHandler {

@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+/** Contracts of /api/auth, shared by the server (validation) and the client (types). */
+
+export const email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254, "at most 254 characters")
+  .pipe(z.email("Invalid email"));
+
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 256;
+
+export const newPassword = z
+  .string()
+  .min(PASSWORD_MIN_LENGTH, `at least ${PASSWORD_MIN_LENGTH} characters`)
+  .max(PASSWORD_MAX_LENGTH, `at most ${PASSWORD_MAX_LENGTH} characters`);
+
+export const registerBody = z.object({
+  email,
+  password: newPassword,
+  name: z.string().trim().min(1, "required").max(100, "at most 100 characters"),
+});
+export type RegisterBody = z.infer<typeof registerBody>;
+
+export const loginBody = z.object({
+  email,
+  // Not checked against the rules of new passwords, but bounded: hashing an enormous input is a denial of service.
+  password: z.string().min(1, "required").max(PASSWORD_MAX_LENGTH, `at most ${PASSWORD_MAX_LENGTH} characters`),
+});
+export type LoginBody = z.infer<typeof loginBody>;
+
+export interface UserDto {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export interface UserResponse {
+  user: UserDto;
+}
