@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { freePort, startProcess, stopAll, type RunningProcess } from './cluster.ts';
 import { selectScenarios, type Scenario, type ScenarioLoad } from './scenarios.ts';
+import { resolveBenchServices, type BenchServices } from './services.ts';
 
 type TargetName = 'baseline' | 'product';
 
@@ -24,6 +25,7 @@ interface Config {
   rounds: number;
   scenarios: Scenario[];
   productCmd: string[];
+  services: BenchServices;
 }
 
 interface Measurement {
@@ -52,7 +54,7 @@ function positiveNumber(name: string, fallback: number, allowZero = false): numb
   return n;
 }
 
-function readConfig(): Config {
+async function readConfig(): Promise<Config> {
   const workers = positiveNumber('WEB_CONCURRENCY', availableParallelism());
   const customCmd = process.env.BENCH_PRODUCT_CMD?.trim();
   return {
@@ -63,6 +65,7 @@ function readConfig(): Config {
     rounds: Math.max(1, Math.floor(positiveNumber('BENCH_ROUNDS', 1))),
     scenarios: selectScenarios(process.env.BENCH_SCENARIOS),
     productCmd: customCmd ? customCmd.split(/\s+/) : [process.execPath, '--import', 'tsx', 'server/entry/primary.ts'],
+    services: await resolveBenchServices(),
   };
 }
 
@@ -76,9 +79,10 @@ async function startBaseline(config: Config): Promise<RunningProcess> {
 
 async function startProduct(config: Config): Promise<RunningProcess> {
   const port = await freePort();
-  // Inherits the environment, so DATABASE_URL / REDIS_URL pass through when set.
   const env = {
     ...process.env,
+    ...(config.services.databaseUrl ? { DATABASE_URL: config.services.databaseUrl } : {}),
+    ...(config.services.redisUrl ? { REDIS_URL: config.services.redisUrl } : {}),
     PORT: String(port),
     NODE_ENV: 'production',
     SESSION_SECRET: randomBytes(32).toString('hex'),
@@ -192,6 +196,7 @@ function printParameters(config: Config): void {
   console.log(`  workers per target: ${config.workers}`);
   console.log(`  connections: ${config.connections}, duration: ${config.durationS}s, warm-up: ${config.warmupS}s, rounds: ${config.rounds}`);
   console.log(`  product: ${config.productCmd.join(' ')}`);
+  console.log(`  product data: ${config.services.databaseUrl ? 'Postgres at DATABASE_URL or 127.0.0.1' : 'embedded Postgres'}, ${config.services.redisUrl ? 'sessions in Redis' : 'local mode (no Redis)'}`);
   console.log(`  scenarios: ${config.scenarios.map((s) => s.name).join(', ')}`);
 }
 
@@ -220,25 +225,28 @@ function printTable(results: Measurement[]): void {
   for (const row of rows) console.log(line(row));
 }
 
-/**
- * EXTRA REPORT SECTIONS. Run after all servers are stopped.
- * DB drivers hook: once bench/db-drivers.ts exists, add here:
- *
- *   const databaseUrl = process.env.DATABASE_URL;
- *   if (databaseUrl) sections.push({ title: 'Database drivers', run: async () => {
- *     const { benchDbDrivers, printDriverTable } = await import('./db-drivers.ts');
- *     printDriverTable(await benchDbDrivers(databaseUrl));
- *   } });
- */
-function extraSections(): ExtraSection[] {
-  const sections: ExtraSection[] = [];
-  return sections;
+/** Report sections run after all servers are stopped, so each gets the CPUs to itself. */
+function extraSections(config: Config): ExtraSection[] {
+  const { databaseUrl } = config.services;
+  if (!databaseUrl) {
+    console.log('\n(database drivers section skipped: no DATABASE_URL and no Postgres at 127.0.0.1:5432)');
+    return [];
+  }
+  return [
+    {
+      title: 'Database drivers (same query, same database, one run)',
+      run: async () => {
+        const { benchDbDrivers, printDriverTable } = await import('./db-drivers.ts');
+        printDriverTable(await benchDbDrivers(databaseUrl));
+      },
+    },
+  ];
 }
 
 /** A failing section is reported but doesn't hide the others or the main table. */
-async function printExtraSections(): Promise<boolean> {
+async function printExtraSections(config: Config): Promise<boolean> {
   let ok = true;
-  for (const section of extraSections()) {
+  for (const section of extraSections(config)) {
     console.log(`\n${section.title}`);
     try {
       await section.run();
@@ -265,7 +273,7 @@ function stopOnSignals(): void {
 
 async function main(): Promise<number> {
   stopOnSignals();
-  const config = readConfig();
+  const config = await readConfig();
   if (config.scenarios.length === 0) throw new Error(`no scenario matches BENCH_SCENARIOS=${process.env.BENCH_SCENARIOS}`);
   printParameters(config);
   const servers = await startTargets(config);
@@ -276,7 +284,7 @@ async function main(): Promise<number> {
     await stopAll();
   }
   printTable(results);
-  return (await printExtraSections()) ? 0 : 1;
+  return (await printExtraSections(config)) ? 0 : 1;
 }
 
 main().then(
