@@ -4,11 +4,11 @@
 //   PORT=3000 node --import tsx bench/baseline.ts [workers]   (or BENCH_WORKERS=n)
 //
 // Prints nothing; readiness is signalled by GET /api/health/live answering 200.
-import cluster, { type Worker } from 'node:cluster';
-import { availableParallelism } from 'node:os';
-import express, { type Request, type Response } from 'express';
+import cluster, { type Worker } from "node:cluster";
+import { availableParallelism } from "node:os";
+import express, { type Request, type Response } from "express";
 
-type ReadyMessage = { type: 'all-workers-listening' };
+type ReadyMessage = { type: "all-workers-listening" };
 
 function workerCount(): number {
   const raw = process.argv[2] ?? process.env.BENCH_WORKERS;
@@ -26,15 +26,15 @@ function runPrimary(): void {
 
   // Report ready only once every worker accepts connections; otherwise the first
   // seconds of a run would be served by fewer workers than the product gets.
-  cluster.on('listening', () => {
+  cluster.on("listening", () => {
     if (++listening !== total) return;
-    const message: ReadyMessage = { type: 'all-workers-listening' };
+    const message: ReadyMessage = { type: "all-workers-listening" };
     for (const worker of workers) worker.send(message);
   });
 
   // A dead worker means the baseline is no longer comparable: fail loudly
   // instead of respawning.
-  cluster.on('exit', (worker, code, signal) => {
+  cluster.on("exit", (worker, code, signal) => {
     if (!shuttingDown) {
       console.error(`baseline worker ${worker.process.pid} died (code ${code}, signal ${signal})`);
       process.exitCode = 1;
@@ -48,26 +48,26 @@ function runPrimary(): void {
   // `kill <primary pid>` also stops the workers.
   const shutdown = (): void => {
     shuttingDown = true;
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGTERM");
   };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
 }
 
 function runWorker(): void {
   let allListening = false;
-  process.on('message', (message: ReadyMessage) => {
-    if (message.type === 'all-workers-listening') allListening = true;
+  process.on("message", (message: ReadyMessage) => {
+    if (message.type === "all-workers-listening") allListening = true;
   });
 
   const app = express();
-  app.disable('x-powered-by');
+  app.disable("x-powered-by");
   const health = (_req: Request, res: Response): void => {
-    if (allListening) res.json({ status: 'ok' });
-    else res.status(503).json({ status: 'starting' });
+    if (allListening) res.json({ status: "ok" });
+    else res.status(503).json({ status: "starting" });
   };
-  app.get('/api/health/live', health);
-  app.get('/api/health', health);
+  app.get("/api/health/live", health);
+  app.get("/api/health", health);
 
   const server = app.listen(Number(process.env.PORT ?? 3000));
   let closing = false;
@@ -79,10 +79,10 @@ function runWorker(): void {
     // Load generators may hold busy keep-alive sockets; don't let them block exit.
     setTimeout(() => process.exit(0), 2_000).unref();
   };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
   // Primary gone (e.g. SIGKILLed): don't linger as an orphan holding the port.
-  process.on('disconnect', shutdown);
+  process.on("disconnect", shutdown);
 }
 
 if (cluster.isPrimary) runPrimary();

@@ -1,9 +1,9 @@
 // Process helpers for the load-test harness: start a server as its own process
 // group, wait until it answers HTTP, and tear the whole tree down afterwards.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export interface RunningProcess {
   /** Origin of the server, e.g. http://127.0.0.1:40123 */
@@ -35,12 +35,12 @@ const liveGroups = new Map<number, RunningProcess>();
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
   });
   const address = server.address();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('could not allocate a port');
+  if (address === null || typeof address === "string") throw new Error("could not allocate a port");
   return address.port;
 }
 
@@ -56,17 +56,17 @@ export async function startProcess(
   options: StartOptions = {},
 ): Promise<RunningProcess> {
   const [file, ...args] = command;
-  if (file === undefined) throw new Error('startProcess: empty command');
+  if (file === undefined) throw new Error("startProcess: empty command");
   const child = spawn(file, args, {
     env,
     cwd: options.cwd,
     detached: true, // new process group, pgid === child.pid
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ["ignore", "pipe", "pipe"],
   });
   if (child.pid === undefined) {
     // e.g. ENOENT: no pid, and the reason arrives as an 'error' event on the next tick
-    const [error] = (await once(child, 'error')) as [Error];
-    throw new Error(`${command.join(' ')}: ${error.message}`);
+    const [error] = (await once(child, "error")) as [Error];
+    throw new Error(`${command.join(" ")}: ${error.message}`);
   }
   const handle = trackChild(child, new URL(readyUrl).origin, options.stopTimeoutMs ?? STOP_TIMEOUT_MS);
   try {
@@ -75,7 +75,7 @@ export async function startProcess(
   } catch (error) {
     await handle.stop();
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`${command.join(' ')}: ${reason}\n--- last output ---\n${handle.outputTail()}`);
+    throw new Error(`${command.join(" ")}: ${reason}\n--- last output ---\n${handle.outputTail()}`);
   }
 }
 
@@ -86,8 +86,8 @@ export async function stopAll(): Promise<void> {
 
 // Last-resort cleanup: 'exit' handlers must be synchronous, so no graceful
 // SIGTERM here, just make sure nothing outlives us (e.g. after an uncaught error).
-process.on('exit', () => {
-  for (const pgid of liveGroups.keys()) signalGroup(pgid, 'SIGKILL');
+process.on("exit", () => {
+  for (const pgid of liveGroups.keys()) signalGroup(pgid, "SIGKILL");
 });
 
 function trackChild(child: ChildProcess, url: string, stopTimeoutMs: number): RunningProcess {
@@ -98,7 +98,7 @@ function trackChild(child: ChildProcess, url: string, stopTimeoutMs: number): Ru
   const handle: RunningProcess = {
     url,
     isRunning: () => !hasExited(),
-    outputTail: () => tail.join('\n'),
+    outputTail: () => tail.join("\n"),
     stop: () => (stopping ??= stopGroup(pid, hasExited, stopTimeoutMs).finally(() => liveGroups.delete(pid))),
   };
   liveGroups.set(pid, handle);
@@ -112,19 +112,19 @@ function trackChild(child: ChildProcess, url: string, stopTimeoutMs: number): Ru
 function captureTail(child: ChildProcess): string[] {
   const lines: string[] = [];
   const push = (chunk: Buffer): void => {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (line.trim() === '') continue;
+    for (const line of chunk.toString("utf8").split("\n")) {
+      if (line.trim() === "") continue;
       lines.push(line);
       if (lines.length > TAIL_LINES) lines.shift();
     }
   };
-  child.stdout?.on('data', push);
-  child.stderr?.on('data', push);
+  child.stdout?.on("data", push);
+  child.stderr?.on("data", push);
   return lines;
 }
 
 async function waitUntilReady(child: ChildProcess, readyUrl: string, timeoutMs: number): Promise<void> {
-  const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+  const spawnError = new Promise<never>((_, reject) => child.once("error", reject));
   spawnError.catch(() => undefined); // observed via Promise.race below
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -141,7 +141,7 @@ async function probe(url: string): Promise<boolean> {
   try {
     // `connection: close` so the probe leaves no keep-alive socket that could
     // delay the server's graceful shutdown later.
-    const res = await fetch(url, { headers: { connection: 'close' }, signal: AbortSignal.timeout(2_000) });
+    const res = await fetch(url, { headers: { connection: "close" }, signal: AbortSignal.timeout(2_000) });
     await res.body?.cancel();
     return res.status === 200;
   } catch {
@@ -150,9 +150,9 @@ async function probe(url: string): Promise<boolean> {
 }
 
 async function stopGroup(pgid: number, leaderExited: () => boolean, timeoutMs: number): Promise<void> {
-  signalGroup(pgid, 'SIGTERM');
+  signalGroup(pgid, "SIGTERM");
   if (await groupGone(pgid, leaderExited, timeoutMs)) return;
-  signalGroup(pgid, 'SIGKILL');
+  signalGroup(pgid, "SIGKILL");
   if (!(await groupGone(pgid, leaderExited, 5_000))) {
     throw new Error(`process group ${pgid} survived SIGKILL`);
   }
@@ -177,7 +177,7 @@ function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
     process.kill(-pgid, signal);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
     throw error;
   }
 }

@@ -62,10 +62,7 @@ interface Sample {
 }
 
 /** Measures both drivers on every query, alternating drivers per query so drift hits both alike. */
-export async function benchDbDrivers(
-  databaseUrl: string,
-  options: DbBenchOptions = DEFAULT_DB_BENCH_OPTIONS,
-): Promise<DriverResult[]> {
+export async function benchDbDrivers(databaseUrl: string, options: DbBenchOptions = DEFAULT_DB_BENCH_OPTIONS): Promise<DriverResult[]> {
   const target = new URL(databaseUrl);
   const proxy = await startNeonWsProxy({
     targetHost: target.hostname.replace(/^\[|\]$/g, ""),
@@ -74,7 +71,15 @@ export async function benchDbDrivers(
   // The product's own pools, as the web workers build them.
   const poolFor = (driver: DriverName) =>
     createPool(
-      { url: databaseUrl, driver, max: options.poolMax, min: 0, statementTimeoutMs: 10_000, applicationName: "bench", neonWsProxy: proxy.wsProxy },
+      {
+        url: databaseUrl,
+        driver,
+        max: options.poolMax,
+        min: 0,
+        statementTimeoutMs: 10_000,
+        applicationName: "bench",
+        neonWsProxy: proxy.wsProxy,
+      },
       pino({ level: "silent" }),
     );
   const pools: Record<DriverName, DbPool> = { pg: await poolFor("pg"), neon: await poolFor("neon") };

@@ -7,15 +7,15 @@
 // alternates baseline/product that many times and reports medians), BENCH_SCENARIOS
 // (comma-separated name substrings), BENCH_PRODUCT_CMD (replaces the product
 // command, whitespace-split; e.g. "node --import tsx bench/baseline.ts").
-import { randomBytes } from 'node:crypto';
-import { availableParallelism, cpus } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import { freePort, startProcess, stopAll, type RunningProcess } from './cluster.ts';
-import { selectScenarios, type Scenario, type ScenarioLoad } from './scenarios.ts';
-import { resolveBenchServices, type BenchServices } from './services.ts';
+import { randomBytes } from "node:crypto";
+import { availableParallelism, cpus } from "node:os";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { freePort, startProcess, stopAll, type RunningProcess } from "./cluster.ts";
+import { selectScenarios, type Scenario, type ScenarioLoad } from "./scenarios.ts";
+import { resolveBenchServices, type BenchServices } from "./services.ts";
 
-type TargetName = 'baseline' | 'product';
+type TargetName = "baseline" | "product";
 
 interface Config {
   workers: number;
@@ -44,27 +44,27 @@ interface ExtraSection {
   run: () => Promise<void>;
 }
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 function positiveNumber(name: string, fallback: number, allowZero = false): number {
   const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n) || n < 0 || (n === 0 && !allowZero)) throw new Error(`invalid ${name}: ${raw}`);
   return n;
 }
 
 async function readConfig(): Promise<Config> {
-  const workers = positiveNumber('WEB_CONCURRENCY', availableParallelism());
+  const workers = positiveNumber("WEB_CONCURRENCY", availableParallelism());
   const customCmd = process.env.BENCH_PRODUCT_CMD?.trim();
   return {
     workers: Math.floor(workers),
-    connections: Math.floor(positiveNumber('BENCH_CONNECTIONS', 100)),
-    durationS: positiveNumber('BENCH_DURATION', 10),
-    warmupS: positiveNumber('BENCH_WARMUP', 2, true),
-    rounds: Math.max(1, Math.floor(positiveNumber('BENCH_ROUNDS', 1))),
+    connections: Math.floor(positiveNumber("BENCH_CONNECTIONS", 100)),
+    durationS: positiveNumber("BENCH_DURATION", 10),
+    warmupS: positiveNumber("BENCH_WARMUP", 2, true),
+    rounds: Math.max(1, Math.floor(positiveNumber("BENCH_ROUNDS", 1))),
     scenarios: selectScenarios(process.env.BENCH_SCENARIOS),
-    productCmd: customCmd ? customCmd.split(/\s+/) : [process.execPath, '--import', 'tsx', 'server/entry/primary.ts'],
+    productCmd: customCmd ? customCmd.split(/\s+/) : [process.execPath, "--import", "tsx", "server/entry/primary.ts"],
     services: await resolveBenchServices(),
   };
 }
@@ -72,8 +72,8 @@ async function readConfig(): Promise<Config> {
 async function startBaseline(config: Config): Promise<RunningProcess> {
   const port = await freePort();
   // NODE_ENV=production on both sides: Express changes behaviour with it.
-  const env = { ...process.env, PORT: String(port), NODE_ENV: 'production', BENCH_WORKERS: String(config.workers) };
-  const cmd = [process.execPath, '--import', 'tsx', 'bench/baseline.ts'];
+  const env = { ...process.env, PORT: String(port), NODE_ENV: "production", BENCH_WORKERS: String(config.workers) };
+  const cmd = [process.execPath, "--import", "tsx", "bench/baseline.ts"];
   return startProcess(cmd, env, `http://127.0.0.1:${port}/api/health/live`, { cwd: ROOT });
 }
 
@@ -84,9 +84,9 @@ async function startProduct(config: Config): Promise<RunningProcess> {
     ...(config.services.databaseUrl ? { DATABASE_URL: config.services.databaseUrl } : {}),
     ...(config.services.redisUrl ? { REDIS_URL: config.services.redisUrl } : {}),
     PORT: String(port),
-    NODE_ENV: 'production',
-    SESSION_SECRET: randomBytes(32).toString('hex'),
-    LOG_LEVEL: 'warn',
+    NODE_ENV: "production",
+    SESSION_SECRET: randomBytes(32).toString("hex"),
+    LOG_LEVEL: "warn",
     WEB_CONCURRENCY: String(config.workers),
   };
   return startProcess(config.productCmd, env, `http://127.0.0.1:${port}/api/health/live`, { cwd: ROOT });
@@ -95,15 +95,15 @@ async function startProduct(config: Config): Promise<RunningProcess> {
 /** Starts both targets; if either fails the other is stopped and the error rethrown. */
 async function startTargets(config: Config): Promise<Record<TargetName, RunningProcess>> {
   const [baseline, product] = await Promise.allSettled([startBaseline(config), startProduct(config)]);
-  if (baseline.status === 'fulfilled' && product.status === 'fulfilled') {
+  if (baseline.status === "fulfilled" && product.status === "fulfilled") {
     return { baseline: baseline.value, product: product.value };
   }
   await stopAll();
   const failures = [
-    baseline.status === 'rejected' ? `baseline failed to start: ${errorMessage(baseline.reason)}` : '',
-    product.status === 'rejected' ? `product failed to start: ${errorMessage(product.reason)}` : '',
+    baseline.status === "rejected" ? `baseline failed to start: ${errorMessage(baseline.reason)}` : "",
+    product.status === "rejected" ? `product failed to start: ${errorMessage(product.reason)}` : "",
   ];
-  throw new StartError(failures.filter((f) => f !== '').join('\n\n'));
+  throw new StartError(failures.filter((f) => f !== "").join("\n\n"));
 }
 
 class StartError extends Error {}
@@ -112,7 +112,7 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function autocannonOptions(url: string, method: Scenario['method'], load: ScenarioLoad, config: Config): autocannon.Options {
+function autocannonOptions(url: string, method: Scenario["method"], load: ScenarioLoad, config: Config): autocannon.Options {
   return {
     url,
     method,
@@ -127,12 +127,18 @@ function autocannonOptions(url: string, method: Scenario['method'], load: Scenar
  * scenario, prepared by its setup.
  */
 async function optionsFor(target: TargetName, server: RunningProcess, scenario: Scenario, config: Config): Promise<autocannon.Options> {
-  if (target === 'baseline') return autocannonOptions(server.url + scenario.baselinePath, 'GET', {}, config);
+  if (target === "baseline") return autocannonOptions(server.url + scenario.baselinePath, "GET", {}, config);
   const load = scenario.setup ? await scenario.setup(server.url) : {};
   return autocannonOptions(server.url + scenario.path, scenario.method, load, config);
 }
 
-async function measure(target: TargetName, server: RunningProcess, scenario: Scenario, config: Config, warm: boolean): Promise<Measurement> {
+async function measure(
+  target: TargetName,
+  server: RunningProcess,
+  scenario: Scenario,
+  config: Config,
+  warm: boolean,
+): Promise<Measurement> {
   const options = await optionsFor(target, server, scenario, config);
   // Unmeasured warm-up so JIT and connection setup don't count against whichever target goes first.
   if (warm && config.warmupS > 0) await autocannon({ ...options, duration: config.warmupS });
@@ -160,7 +166,7 @@ async function runScenarios(config: Config, servers: Record<TargetName, RunningP
     // Baseline and product back to back (and alternating across rounds), so drift
     // in machine load hits both alike.
     for (let round = 0; round < config.rounds; round++) {
-      for (const target of ['baseline', 'product'] as const) {
+      for (const target of ["baseline", "product"] as const) {
         console.error(`[${++step}/${total}] ${scenario.name} -> ${target}`);
         runs[target].push(await measure(target, servers[target], scenario, config, round === 0));
       }
@@ -173,7 +179,7 @@ async function runScenarios(config: Config, servers: Record<TargetName, RunningP
 /** Per-metric median across rounds (errors are summed: any error matters). */
 function median(runs: Measurement[]): Measurement {
   const first = runs[0];
-  if (first === undefined) throw new Error('median of no runs');
+  if (first === undefined) throw new Error("median of no runs");
   const mid = (pick: (m: Measurement) => number): number => {
     const sorted = runs.map(pick).sort((a, b) => a - b);
     return sorted[Math.floor(sorted.length / 2)] ?? 0;
@@ -190,22 +196,26 @@ function median(runs: Measurement[]): Measurement {
 }
 
 function printParameters(config: Config): void {
-  const cpu = cpus()[0]?.model ?? 'unknown';
-  console.log('Parameters');
+  const cpu = cpus()[0]?.model ?? "unknown";
+  console.log("Parameters");
   console.log(`  node ${process.version}, ${availableParallelism()} cpus (${cpu})`);
   console.log(`  workers per target: ${config.workers}`);
-  console.log(`  connections: ${config.connections}, duration: ${config.durationS}s, warm-up: ${config.warmupS}s, rounds: ${config.rounds}`);
-  console.log(`  product: ${config.productCmd.join(' ')}`);
-  console.log(`  product data: ${config.services.databaseUrl ? 'Postgres at DATABASE_URL or 127.0.0.1' : 'embedded Postgres'}, ${config.services.redisUrl ? 'sessions in Redis' : 'local mode (no Redis)'}`);
-  console.log(`  scenarios: ${config.scenarios.map((s) => s.name).join(', ')}`);
+  console.log(
+    `  connections: ${config.connections}, duration: ${config.durationS}s, warm-up: ${config.warmupS}s, rounds: ${config.rounds}`,
+  );
+  console.log(`  product: ${config.productCmd.join(" ")}`);
+  console.log(
+    `  product data: ${config.services.databaseUrl ? "Postgres at DATABASE_URL or 127.0.0.1" : "embedded Postgres"}, ${config.services.redisUrl ? "sessions in Redis" : "local mode (no Redis)"}`,
+  );
+  console.log(`  scenarios: ${config.scenarios.map((s) => s.name).join(", ")}`);
 }
 
 function formatRow(m: Measurement, baseline: Measurement | undefined): string[] {
-  const ratio = m.target === 'product' && baseline && baseline.reqPerSec > 0 ? `${(m.reqPerSec / baseline.reqPerSec).toFixed(2)}x` : '';
+  const ratio = m.target === "product" && baseline && baseline.reqPerSec > 0 ? `${(m.reqPerSec / baseline.reqPerSec).toFixed(2)}x` : "";
   return [
     m.scenario,
     m.target,
-    Math.round(m.reqPerSec).toLocaleString('en-US'),
+    Math.round(m.reqPerSec).toLocaleString("en-US"),
     m.p50Ms.toFixed(1),
     m.p99Ms.toFixed(1),
     String(m.non2xx),
@@ -215,13 +225,21 @@ function formatRow(m: Measurement, baseline: Measurement | undefined): string[] 
 }
 
 function printTable(results: Measurement[]): void {
-  const header = ['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'product/baseline'];
-  const rows = results.map((m) => formatRow(m, results.find((b) => b.scenario === m.scenario && b.target === 'baseline')));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const header = ["scenario", "target", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "product/baseline"];
+  const rows = results.map((m) =>
+    formatRow(
+      m,
+      results.find((b) => b.scenario === m.scenario && b.target === "baseline"),
+    ),
+  );
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   // Text columns left-aligned, numbers right-aligned.
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
-  console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+    cells
+      .map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
   for (const row of rows) console.log(line(row));
 }
 
@@ -229,14 +247,14 @@ function printTable(results: Measurement[]): void {
 function extraSections(config: Config): ExtraSection[] {
   const { databaseUrl } = config.services;
   if (!databaseUrl) {
-    console.log('\n(database drivers section skipped: no DATABASE_URL and no Postgres at 127.0.0.1:5432)');
+    console.log("\n(database drivers section skipped: no DATABASE_URL and no Postgres at 127.0.0.1:5432)");
     return [];
   }
   return [
     {
-      title: 'Database drivers (same query, same database, one run)',
+      title: "Database drivers (same query, same database, one run)",
       run: async () => {
-        const { benchDbDrivers, printDriverTable } = await import('./db-drivers.ts');
+        const { benchDbDrivers, printDriverTable } = await import("./db-drivers.ts");
         printDriverTable(await benchDbDrivers(databaseUrl));
       },
     },
@@ -261,12 +279,12 @@ async function printExtraSections(config: Config): Promise<boolean> {
 /** Ctrl-C / SIGTERM: our children live in their own process groups, so the terminal won't signal them for us. */
 function stopOnSignals(): void {
   let stopping = false;
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => {
       if (stopping) return;
       stopping = true;
       console.error(`\n${signal}: stopping servers...`);
-      void stopAll().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      void stopAll().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
     });
   }
 }

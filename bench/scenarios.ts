@@ -1,8 +1,8 @@
 // What the harness measures. Each scenario is run against the product and, as a
 // reference point, against the bare Express baseline.
-import type autocannon from 'autocannon';
+import type autocannon from "autocannon";
 
-export type HttpMethod = NonNullable<autocannon.Request['method']>;
+export type HttpMethod = NonNullable<autocannon.Request["method"]>;
 
 /** What a scenario's setup hands to autocannon for the product run. */
 export interface ScenarioLoad {
@@ -52,13 +52,16 @@ export interface Scenario {
  *     } },
  */
 export const scenarios: readonly Scenario[] = [
-  { name: 'GET /api/health/live', method: 'GET', path: '/api/health/live', baselinePath: '/api/health/live' },
-  { name: 'GET /api/health', method: 'GET', path: '/api/health', baselinePath: '/api/health' },
+  { name: "GET /api/health/live", method: "GET", path: "/api/health/live", baselinePath: "/api/health/live" },
+  { name: "GET /api/health", method: "GET", path: "/api/health", baselinePath: "/api/health" },
 ];
 
 /** Scenarios whose name contains any of the comma-separated substrings (all if unset). */
 export function selectScenarios(filter: string | undefined): Scenario[] {
-  const needles = (filter ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const needles = (filter ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
   if (needles.length === 0) return [...scenarios];
   return scenarios.filter((s) => needles.some((needle) => s.name.includes(needle)));
 }
@@ -70,15 +73,18 @@ export function selectScenarios(filter: string | undefined): Scenario[] {
  */
 export async function loginCookie(baseUrl: string, path: string, credentials: unknown): Promise<string> {
   const res = await fetch(new URL(path, baseUrl), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', connection: 'close' },
+    method: "POST",
+    headers: { "content-type": "application/json", connection: "close" },
     body: JSON.stringify(credentials),
-    redirect: 'manual',
+    redirect: "manual",
   });
   await res.body?.cancel();
   if (!res.ok) throw new Error(`login ${path} failed: HTTP ${res.status}`);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  if (cookie === '') throw new Error(`login ${path} set no cookie`);
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
+  if (cookie === "") throw new Error(`login ${path} set no cookie`);
   return cookie;
 }
 
@@ -93,7 +99,7 @@ export function jsonBodyPerRequest(
     {
       method,
       path,
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { "content-type": "application/json", ...headers },
       // Autocannon recomputes content-length from the returned body.
       setupRequest: (request) => ({ ...request, body: JSON.stringify(makeBody()) }),
     },

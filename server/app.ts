@@ -47,4 +47,3 @@ export function createApp(container: Container): Express {
   app.use(errorHandler(logger));
   return app;
 }
-

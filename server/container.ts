@@ -26,7 +26,11 @@ export interface Container {
 
 const VERSION = (JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
-export async function buildContainer(config: AppEnv, role: Role, logger = createLogger({ level: config.logLevel, role })): Promise<Container> {
+export async function buildContainer(
+  config: AppEnv,
+  role: Role,
+  logger = createLogger({ level: config.logLevel, role }),
+): Promise<Container> {
   const { url, directUrl } = config.database;
   if (!url || !directUrl) throw new Error("DATABASE_URL is required here (the primary sets it when it runs an embedded Postgres)");
   // The background worker holds LISTEN connections: it always uses pg over TCP, on the direct (non-pooled) URL.

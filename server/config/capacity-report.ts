@@ -35,10 +35,14 @@ function main(): void {
   const plans = CAPACITY_TIERS.map((tier) => ({ tier, plan: planOrReason(tier, overrides, cpus) }));
   const width = Math.max(...ROWS.map(([label]) => label.length)) + 2;
   const set = Object.entries(overrides).filter(([, value]) => value !== undefined);
-  console.log(`Capacity plans on this machine (${cpus} CPUs)${set.length ? `, with overrides ${JSON.stringify(Object.fromEntries(set))}` : ""}\n`);
+  console.log(
+    `Capacity plans on this machine (${cpus} CPUs)${set.length ? `, with overrides ${JSON.stringify(Object.fromEntries(set))}` : ""}\n`,
+  );
   console.log("".padEnd(width) + plans.map(({ tier }) => tier.padStart(10)).join(""));
   for (const [label, value] of ROWS) {
-    console.log(label.padEnd(width) + plans.map(({ plan }) => String(typeof plan === "string" ? "refused" : value(plan)).padStart(10)).join(""));
+    console.log(
+      label.padEnd(width) + plans.map(({ plan }) => String(typeof plan === "string" ? "refused" : value(plan)).padStart(10)).join(""),
+    );
   }
   for (const { tier, plan } of plans) if (typeof plan === "string") console.log(`\n${tier} refused: ${plan}`);
   console.log("\npool max per process = floor((budget - reserve) / (web workers + 1)), refused below 2;");

@@ -19,7 +19,9 @@ describe("capacity planner", () => {
 
   it("refuses a plan that leaves fewer than two connections per pool, saying what to change", () => {
     expect(() => planCapacity("growth", { webWorkers: 8, dbConnectionBudget: 20 }, 8)).toThrow(CapacityPlanError);
-    expect(() => planCapacity("growth", { webWorkers: 8, dbConnectionBudget: 20 }, 8)).toThrow(/DB_CONNECTION_BUDGET=20 .* Raise DB_CONNECTION_BUDGET to 23/);
+    expect(() => planCapacity("growth", { webWorkers: 8, dbConnectionBudget: 20 }, 8)).toThrow(
+      /DB_CONNECTION_BUDGET=20 .* Raise DB_CONNECTION_BUDGET to 23/,
+    );
   });
 
   it("refuses a budget above what the server accepts", () => {

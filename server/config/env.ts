@@ -28,7 +28,12 @@ const envSchema = z.object({
   DATABASE_DIRECT_URL: optional(postgresUrl),
   DB_DRIVER: z.preprocess(blankAsUnset, z.enum(["auto", "pg", "neon"]).default("auto")),
   DB_NEON_WS_PROXY: optional(z.string()),
-  REDIS_URL: optional(z.string().url().refine((value) => /^rediss?:\/\//.test(value), "must start with redis:// or rediss://")),
+  REDIS_URL: optional(
+    z
+      .string()
+      .url()
+      .refine((value) => /^rediss?:\/\//.test(value), "must start with redis:// or rediss://"),
+  ),
 
   CAPACITY_TIER: z.preprocess(blankAsUnset, z.enum(CAPACITY_TIERS).default("growth")),
   WEB_CONCURRENCY: optional(wholeNumber(1).max(256)),
@@ -112,7 +117,11 @@ function buildConfig(raw: RawEnv, cpus: number) {
     plan,
     session: {
       // Outside production a missing secret is generated; the primary hands it to every worker.
-      secrets: raw.SESSION_SECRET ? raw.SESSION_SECRET.split(",").map((secret) => secret.trim()).filter(Boolean) : [randomBytes(32).toString("base64url")],
+      secrets: raw.SESSION_SECRET
+        ? raw.SESSION_SECRET.split(",")
+            .map((secret) => secret.trim())
+            .filter(Boolean)
+        : [randomBytes(32).toString("base64url")],
       generatedSecret: !raw.SESSION_SECRET,
       idleMs: raw.SESSION_IDLE_HOURS * 3_600_000,
       maxAgeMs: raw.SESSION_MAX_HOURS * 3_600_000,

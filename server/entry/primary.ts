@@ -42,7 +42,10 @@ async function setUpDatabase(config: AppEnv, logger: Logger): Promise<DatabaseSe
     const limits = await readServerLimits(directUrl);
     checkBudgetAgainstServer(config.plan, limits.maxConnections, limits.superuserReserved);
     await prepareDatabase(directUrl);
-    logger.info({ database: describeDatabaseUrl(url), embedded: Boolean(embedded), maxConnections: limits.maxConnections }, "database ready");
+    logger.info(
+      { database: describeDatabaseUrl(url), embedded: Boolean(embedded), maxConnections: limits.maxConnections },
+      "database ready",
+    );
     return { url, embedded };
   } catch (error) {
     await embedded?.stop();

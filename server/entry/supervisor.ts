@@ -138,7 +138,10 @@ export class Supervisor {
     }
     const delayMs = slot.restartDelayMs;
     slot.restartDelayMs = nextRestartDelay(delayMs);
-    this.options.logger.warn({ child: slot.role, slot: slot.index, delayMs, bootFailures: slot.bootFailures }, "restarting child after delay");
+    this.options.logger.warn(
+      { child: slot.role, slot: slot.index, delayMs, bootFailures: slot.bootFailures },
+      "restarting child after delay",
+    );
     setTimeout(() => {
       if (!this.#stopping) this.#fork(slot);
     }, delayMs);

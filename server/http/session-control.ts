@@ -17,7 +17,5 @@ export function signIn(req: Request, userId: string): Promise<void> {
 }
 
 export function signOut(req: Request): Promise<void> {
-  return new Promise((resolve, reject) =>
-    req.session.destroy((error) => (error ? reject(sessionStoreUnavailable(error)) : resolve())),
-  );
+  return new Promise((resolve, reject) => req.session.destroy((error) => (error ? reject(sessionStoreUnavailable(error)) : resolve())));
 }

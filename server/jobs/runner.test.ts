@@ -12,7 +12,9 @@ import { testEnv } from "../test/harness.ts";
 import { startJobRunner } from "./runner.ts";
 
 async function pendingJobs(container: Container, key: string): Promise<number> {
-  const result = await container.db.execute<{ count: number }>(sql`select count(*)::int as count from graphile_worker.jobs where key = ${key}`);
+  const result = await container.db.execute<{ count: number }>(
+    sql`select count(*)::int as count from graphile_worker.jobs where key = ${key}`,
+  );
   return result.rows[0]?.count ?? 0;
 }
 
@@ -46,14 +48,28 @@ describe("the job queue", () => {
       { sid: expired, sess: {}, expire: new Date(Date.now() - 60_000) },
       { sid: live, sess: {}, expire: new Date(Date.now() + 60_000) },
     ]);
-    const runner: Runner = await startJobRunner({ pool: container.pool, concurrency: 1, jobs: [cleanupJob], context: { db: container.db, logger: container.logger } });
+    const runner: Runner = await startJobRunner({
+      pool: container.pool,
+      concurrency: 1,
+      jobs: [cleanupJob],
+      context: { db: container.db, logger: container.logger },
+    });
     try {
       await enqueueJob(container.db, cleanupJob, {});
       await expect
-        .poll(async () => (await container.db.select().from(sessions).where(inArray(sessions.sid, [expired, live]))).map((row) => row.sid), {
-          timeout: 10_000,
-          interval: 100,
-        })
+        .poll(
+          async () =>
+            (
+              await container.db
+                .select()
+                .from(sessions)
+                .where(inArray(sessions.sid, [expired, live]))
+            ).map((row) => row.sid),
+          {
+            timeout: 10_000,
+            interval: 100,
+          },
+        )
         .toEqual([live]);
     } finally {
       await runner.stop();

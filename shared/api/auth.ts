@@ -2,12 +2,7 @@ import { z } from "zod";
 
 /** Contracts of /api/auth, shared by the server (validation) and the client (types). */
 
-export const email = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .max(254, "at most 254 characters")
-  .pipe(z.email("Invalid email"));
+export const email = z.string().trim().toLowerCase().max(254, "at most 254 characters").pipe(z.email("Invalid email"));
 
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 256;

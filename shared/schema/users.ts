@@ -4,7 +4,9 @@ import { pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core
 export const users = pgTable(
   "users",
   {
-    id: uuid("id").primaryKey().default(sql`gen_random_uuid()`),
+    id: uuid("id")
+      .primaryKey()
+      .default(sql`gen_random_uuid()`),
     /** Stored lower-cased and trimmed (see shared/api/auth.ts), so the unique index is case-insensitive. */
     email: text("email").notNull(),
     name: text("name").notNull(),

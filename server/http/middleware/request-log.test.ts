@@ -77,7 +77,14 @@ describe("the logger", () => {
   it("redacts credentials wherever a caller passes them, and adds the request context", () => {
     const log = captureLog();
     requestContext.run({ requestId: "r-1", userId: "u-7" }, () =>
-      log.logger.info({ headers: { cookie: "a=cookie-value", authorization: "Basic auth-value" }, password: "password-value", user: { token: "token-value" } }, "x"),
+      log.logger.info(
+        {
+          headers: { cookie: "a=cookie-value", authorization: "Basic auth-value" },
+          password: "password-value",
+          user: { token: "token-value" },
+        },
+        "x",
+      ),
     );
     expect(log.text()).not.toMatch(/cookie-value|auth-value|password-value|token-value/);
     expect(log.lines[0]).toMatchObject({ requestId: "r-1", userId: "u-7", password: "[redacted]" });

@@ -126,10 +126,13 @@ describe.skipIf(!redisUrl)("health when Redis goes away at run time", () => {
   it("degrades while it is gone and recovers by itself when it is back", async () => {
     expect((await health(server)).body.checks.redis.status).toBe("up");
     await redis.cut();
-    await vi.waitFor(async () => expect((await health(server)).body).toMatchObject({ status: "degraded", checks: { redis: { status: "down" } } }), {
-      timeout: 5_000,
-      interval: 200,
-    });
+    await vi.waitFor(
+      async () => expect((await health(server)).body).toMatchObject({ status: "degraded", checks: { redis: { status: "down" } } }),
+      {
+        timeout: 5_000,
+        interval: 200,
+      },
+    );
     await redis.restore();
     await vi.waitFor(async () => expect((await health(server)).body.status).toBe("healthy"), { timeout: 8_000, interval: 200 });
   });
