@@ -18,12 +18,23 @@ export function tellPrimary(message: ChildMessage): Promise<void> {
 
 export type ShutdownReason = PrimaryMessage["reason"];
 
-export function onShutdownRequest(logger: Logger, shutdown: (reason: ShutdownReason) => Promise<void>): void {
+export interface ShutdownControl {
+  /** Installs the graceful shutdown once the process serves; a stop asked for before then exits at once. */
+  onShutdown(shutdown: (reason: ShutdownReason) => Promise<void>): void;
+}
+
+/**
+ * Listens for stop requests from the very start of the process: a child asked to
+ * stop while it is still booting must not lose the request and go on to serve.
+ */
+export function listenForShutdown(logger: Logger): ShutdownControl {
+  let shutdown: ((reason: ShutdownReason) => Promise<void>) | undefined;
   let started = false;
   const run = (reason: ShutdownReason, cause: string) => {
     if (started) return;
     started = true;
     logger.info({ cause }, "shutting down");
+    if (!shutdown) process.exit(0);
     shutdown(reason).then(
       () => process.exit(0),
       (error: unknown) => {
@@ -39,6 +50,11 @@ export function onShutdownRequest(logger: Logger, shutdown: (reason: ShutdownRea
   });
   // The primary died without telling us (SIGKILL): stop rather than live on as an orphan.
   process.on("disconnect", () => run("stop", "primary disconnected"));
+  return {
+    onShutdown(handler) {
+      shutdown = handler;
+    },
+  };
 }
 
 /** A child that cannot start says why before exiting, so the primary can name the cause. */

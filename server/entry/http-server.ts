@@ -1,4 +1,5 @@
 import http from "node:http";
+import net from "node:net";
 import type { Express } from "express";
 import type { CapacityPlan } from "../config/capacity.ts";
 
@@ -28,6 +29,10 @@ export function listen(server: http.Server, port: number): Promise<void> {
   });
 }
 
+/** Draining closes idle connections only after this: by then every busy keep-alive client has had a `Connection: close` answer. */
+export const DRAIN_IDLE_GRACE_MS = 250;
+const DRAIN_IDLE_SWEEP_MS = 100;
+
 /**
  * Stops accepting, lets in-flight requests finish, and closes every connection
  * once idle. Responses sent while draining say `Connection: close`, so clients
@@ -37,15 +42,26 @@ export function listen(server: http.Server, port: number): Promise<void> {
 export function drainHttpServer(server: http.Server, deadlineMs: number): Promise<void> {
   server.on("request", (_req: http.IncomingMessage, res: http.ServerResponse) => {
     if (!res.headersSent) res.setHeader("Connection", "close");
-    res.on("finish", () => setImmediate(() => server.closeIdleConnections()));
   });
   return new Promise((resolve) => {
     const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);
     deadline.unref();
-    server.close(() => {
+    let sweep: NodeJS.Timeout | undefined;
+    const grace = setTimeout(
+      () => {
+        server.closeIdleConnections();
+        // Connections whose request was in flight when the drain began go idle later.
+        sweep = setInterval(() => server.closeIdleConnections(), DRAIN_IDLE_SWEEP_MS);
+      },
+      Math.min(DRAIN_IDLE_GRACE_MS, deadlineMs),
+    );
+    // Not http.Server#close: since Node 19 it also destroys at once every connection idle at this instant, among them
+    // one just accepted whose request is not read yet and a keep-alive one whose next request is already on its way.
+    net.Server.prototype.close.call(server, () => {
       clearTimeout(deadline);
+      clearTimeout(grace);
+      clearInterval(sweep);
       resolve();
     });
-    server.closeIdleConnections();
   });
 }

@@ -2,7 +2,7 @@ import { buildContainer } from "../container.ts";
 import { createApp } from "../app.ts";
 import { createLogger } from "../infra/logger.ts";
 import { createHttpServer, drainHttpServer, listen } from "./http-server.ts";
-import { failBoot, loadConfigOrExit, logStrayErrors, onShutdownRequest, sleep, tellPrimary } from "./child-process.ts";
+import { failBoot, listenForShutdown, loadConfigOrExit, logStrayErrors, sleep, tellPrimary } from "./child-process.ts";
 
 /**
  * A web worker: the Express API on the shared port. Forked by the primary, or
@@ -12,10 +12,11 @@ async function startWebWorker(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel, role: "web" });
   logStrayErrors(logger);
+  const shutdownControl = listenForShutdown(logger);
   try {
     const container = await buildContainer(config, "web", logger);
     const server = createHttpServer(createApp(container), config.plan);
-    onShutdownRequest(logger, async (reason) => {
+    shutdownControl.onShutdown(async (reason) => {
       container.health.markDraining();
       // Give load balancers time to see readiness turn 503; a reload needs none, the primary stops routing at once.
       if (reason === "stop") await sleep(config.shutdown.drainDelayMs);

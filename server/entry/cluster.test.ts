@@ -1,0 +1,318 @@
+import http from "node:http";
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  freePort,
+  getHealth,
+  holdRequest,
+  sleep,
+  startCluster,
+  waitFor,
+  type ClusterProcess,
+  type HeldRequest,
+  type JsonLine,
+  type LogLine,
+  type Outcome,
+} from "../test/cluster-process.ts";
+
+/**
+ * The real primary with two web workers and the background worker, as
+ * production runs it: round-robin, restart after a crash, rolling reload,
+ * graceful stop, and giving up when a worker cannot start.
+ */
+
+const TEST_TIMEOUT_MS = 60_000;
+const RESTART_BUDGET_MS = 2_000;
+/** The default SHUTDOWN_TIMEOUT_MS: the drain of in-flight requests must end within it. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+type Stop = () => boolean;
+
+/** Requests one after the other until told to stop; each outcome is kept. */
+async function requestLoop(port: number, agent: http.Agent | false, stop: Stop, untilRefused = false): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  while (!stop()) {
+    const outcome = await getHealth(port, { agent });
+    outcomes.push(outcome);
+    // Once the primary no longer listens there is nothing more to learn from this loop.
+    if (untilRefused && outcome.kind === "error" && outcome.code === "ECONNREFUSED") break;
+  }
+  return outcomes;
+}
+
+function describeOutcome(outcome: Outcome): string {
+  return outcome.kind === "response" ? `HTTP ${outcome.status} from ${outcome.pid}` : `error ${outcome.code}`;
+}
+
+const notOk = (outcomes: Outcome[]) =>
+  outcomes.filter((outcome) => outcome.kind !== "response" || outcome.status !== 200).map(describeOutcome);
+
+const countBy = (outcomes: Outcome[]) =>
+  outcomes.reduce<Record<string, number>>((counts, outcome) => {
+    const key = outcome.kind === "response" ? String(outcome.status) : outcome.code;
+    return { ...counts, [key]: (counts[key] ?? 0) + 1 };
+  }, {});
+
+const primaryLine =
+  (msg: string, fields: JsonLine = {}) =>
+  (line: LogLine) =>
+    line.json?.role === "primary" && line.json.msg === msg && Object.entries(fields).every(([key, value]) => line.json?.[key] === value);
+
+/** The primary's fork and ready lines for web workers, in order. */
+const webLifecycle = (lines: LogLine[]) =>
+  lines.flatMap((line) =>
+    line.json?.role === "primary" && line.json.child === "web" && (line.json.msg === "fork" || line.json.msg === "child ready")
+      ? [line.json.msg]
+      : [],
+  );
+
+async function distinctPids(port: number, count: number): Promise<Set<number>> {
+  const pids = new Set<number>();
+  for (let index = 0; index < count; index += 1) {
+    const outcome = await getHealth(port);
+    if (outcome.kind !== "response" || outcome.status !== 200 || outcome.pid === undefined)
+      throw new Error(`GET /api/health: ${describeOutcome(outcome)}`);
+    pids.add(outcome.pid);
+  }
+  return pids;
+}
+
+interface NewPidAnswer {
+  pid: number;
+  answeredAt: number;
+  /** Requests that failed meanwhile (none expected: the survivor serves them). */
+  failed: string[];
+}
+
+/** New connections until one is answered by a pid not in `known`: the replacement of a killed worker. */
+async function firstAnswerFromNewPid(port: number, known: Set<number>, timeoutMs: number): Promise<NewPidAnswer> {
+  const deadline = performance.now() + timeoutMs;
+  const failed: string[] = [];
+  while (performance.now() < deadline) {
+    const outcome = await getHealth(port);
+    if (outcome.kind !== "response" || outcome.status !== 200) failed.push(describeOutcome(outcome));
+    else if (outcome.pid !== undefined && !known.has(outcome.pid)) return { pid: outcome.pid, answeredAt: outcome.endedAt, failed };
+    // Polling leaves the CPU to the booting worker: on a small machine a busy loop would slow the very boot being measured.
+    await sleep(20);
+  }
+  throw new Error(`no new worker answered within ${timeoutMs} ms`);
+}
+
+describe("cluster with two web workers", () => {
+  let cluster: ClusterProcess;
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    await cluster.waitUntilServing();
+  }, TEST_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await cluster?.kill();
+  });
+
+  it(
+    "spreads new connections over the web workers",
+    async () => {
+      const pids = await distinctPids(cluster.port, 50);
+      expect(pids.size).toBeGreaterThanOrEqual(2);
+      expect([...pids].every((pid) => cluster.readyPids("web").includes(pid))).toBe(true);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    `replaces a web worker killed with SIGKILL, answering from a new pid within ${RESTART_BUDGET_MS} ms`,
+    async () => {
+      const webPids = cluster.readyPids("web");
+      expect(webPids).toHaveLength(2);
+      const victim = webPids[0]!;
+      const known = new Set([...webPids, ...cluster.readyPids("worker")]);
+
+      const killedAt = performance.now();
+      process.kill(victim, "SIGKILL");
+      const replacement = await firstAnswerFromNewPid(cluster.port, known, 30_000);
+      const elapsedMs = Math.round(replacement.answeredAt - killedAt);
+
+      const exit = await cluster.waitForLog(primaryLine("child exit", { childPid: victim, signal: "SIGKILL" }), 1_000);
+      const restart = await cluster.waitForLog(primaryLine("restarting child after delay", { child: "web", slot: exit.json?.slot }), 1_000);
+      const fork = await cluster.waitForLog(primaryLine("fork", { childPid: replacement.pid }), 1_000);
+      const ready = await cluster.waitForLog(primaryLine("child ready", { childPid: replacement.pid }), 1_000);
+      const bootMs = Math.round(ready.at - fork.at);
+      console.info(
+        `[cluster] kill -9 -> new pid answering: ${elapsedMs} ms (restart delay ${String(restart.json?.delayMs)} ms, fork -> ready ${bootMs} ms); failed requests meanwhile: ${replacement.failed.length}`,
+      );
+
+      // The survivor keeps serving: a crash costs only what was in flight on the dead worker, and nothing was.
+      expect(replacement.failed).toEqual([]);
+      expect(restart.json?.delayMs).toBe(100);
+      expect(elapsedMs).toBeLessThan(RESTART_BUDGET_MS);
+      await cluster.waitUntilServing();
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "reloads on SIGHUP under continuous requests without failing one, onto all new workers",
+    async () => {
+      const before = new Set(cluster.readyPids("web"));
+      let reloaded = false;
+      const stop = () => reloaded;
+      // Keep-alive clients are the hard case: their next request may race the old worker closing the connection.
+      const keepAlive = Array.from({ length: 4 }, () => {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        return requestLoop(cluster.port, agent, stop).finally(() => agent.destroy());
+      });
+      const fresh = Array.from({ length: 2 }, () => requestLoop(cluster.port, false, stop));
+
+      await sleep(200);
+      const firstLineOfReload = cluster.lines.length;
+      cluster.signal("SIGHUP");
+      await cluster.waitForLog(primaryLine("reload complete"), 45_000);
+      // The retired workers drain after "reload complete"; keep the load on until they are gone.
+      await waitFor(() => [...before].every((pid) => !cluster.readyPids("web").includes(pid)), 15_000, "the old web workers to exit");
+      await sleep(200);
+      reloaded = true;
+
+      const keepAliveOutcomes = (await Promise.all(keepAlive)).flat();
+      const freshOutcomes = (await Promise.all(fresh)).flat();
+      console.info(
+        `[cluster] reload: keep-alive ${JSON.stringify(countBy(keepAliveOutcomes))}, new connections ${JSON.stringify(countBy(freshOutcomes))}`,
+      );
+      expect({ keepAlive: notOk(keepAliveOutcomes), fresh: notOk(freshOutcomes) }).toEqual({ keepAlive: [], fresh: [] });
+
+      const after = await distinctPids(cluster.port, 20);
+      expect([...after].filter((pid) => before.has(pid))).toEqual([]);
+      expect(new Set(cluster.readyPids("web"))).toEqual(after);
+      // One at a time: the second replacement is forked only once the first one is ready.
+      expect(webLifecycle(cluster.lines.slice(firstLineOfReload))).toEqual(["fork", "child ready", "fork", "child ready"]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+/**
+ * Many requests in flight on the workers at once. /api/health answers in a few ms, so each one is sent but for the
+ * end of its headers: the worker has started reading it, and it cannot be answered before the test says so.
+ */
+async function requestsInFlight(port: number, count: number): Promise<HeldRequest[]> {
+  const held = Array.from({ length: count }, () => holdRequest(port));
+  await Promise.all(held.map((request) => request.sent));
+  // Time for the primary to hand every connection to a worker, and for the worker to read the first bytes.
+  await sleep(300);
+  return held;
+}
+
+/** An outcome with its times relative to the signal, for failure messages that say when things happened. */
+const timesFrom = (signalledAt: number) => (outcome: Outcome) => {
+  const relative = (at: number | undefined) => (at === undefined ? "never" : `${Math.round(at - signalledAt)} ms`);
+  const times = `started ${relative(outcome.startedAt)}, connected ${relative(outcome.connectedAt)}, ended ${relative(outcome.endedAt)}`;
+  return `${describeOutcome(outcome)} (${times} after the signal)`;
+};
+
+/**
+ * New connections during a stop: answered 200, or not accepted at all once the signal is given. "Not accepted" is a
+ * refusal, or a reset when the connection raced the close of the listening socket: the kernel resets what is still
+ * in its accept queue, and Node's round-robin handle closes the connections it had accepted but not yet handed to a
+ * worker (lib/internal/cluster/round_robin_handle.js, remove()). Never an HTTP error, a timeout or a cut response.
+ */
+function newConnectionViolations(outcomes: Outcome[], signalledAt: number): string[] {
+  const notAccepted = (outcome: Outcome) =>
+    outcome.kind === "error" && (outcome.code === "ECONNREFUSED" || outcome.code === "ECONNRESET") && outcome.endedAt >= signalledAt;
+  return outcomes.flatMap((outcome) => {
+    if ((outcome.kind === "response" && outcome.status === 200) || notAccepted(outcome)) return [];
+    return [timesFrom(signalledAt)(outcome)];
+  });
+}
+
+describe("SIGTERM under load", () => {
+  let cluster: ClusterProcess;
+
+  beforeAll(async () => {
+    cluster = await startCluster();
+    await cluster.waitUntilServing();
+  }, TEST_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await cluster?.kill();
+  });
+
+  it(
+    "answers every request in flight, turns new connections away only after the signal, exits 0 and leaves no process",
+    async () => {
+      let exited = false;
+      void cluster.exit.then(() => (exited = true));
+      const loops = Array.from({ length: 6 }, () => requestLoop(cluster.port, false, () => exited, true));
+      const held = await requestsInFlight(cluster.port, 40);
+
+      const signalledAt = performance.now();
+      cluster.signal("SIGTERM");
+      // The workers must wait for the held requests: they drain, they do not cut.
+      await sleep(500);
+      const heldOutcomes = await Promise.all(held.map((request) => request.finish()));
+      const status = await cluster.exit;
+      const loopOutcomes = (await Promise.all(loops)).flat();
+
+      const exitMs = Math.round(status.at - signalledAt);
+      const after = loopOutcomes.filter((outcome) => outcome.startedAt >= signalledAt);
+      console.info(
+        `[cluster] SIGTERM: exit after ${exitMs} ms; held ${JSON.stringify(countBy(heldOutcomes))}; new connections ${JSON.stringify(countBy(loopOutcomes))} (${after.length} started after the signal)`,
+      );
+      expect(heldOutcomes.filter((outcome) => outcome.kind !== "response" || outcome.status !== 200).map(timesFrom(signalledAt))).toEqual(
+        [],
+      );
+      expect(newConnectionViolations(loopOutcomes, signalledAt)).toEqual([]);
+
+      expect({ code: status.code, signal: status.signal }).toEqual({ code: 0, signal: null });
+      expect(exitMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+      expect(cluster.primaryLogs("primary stopped")).toEqual([expect.objectContaining({ exitCode: 0 })]);
+      expect(await cluster.processesLeftAfter(2_000)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+describe("a web worker that cannot listen", () => {
+  let blocker: net.Server | undefined;
+  let cluster: ClusterProcess | undefined;
+
+  afterAll(async () => {
+    await cluster?.kill();
+    await new Promise((resolve) => (blocker ? blocker.close(resolve) : resolve(undefined)));
+  });
+
+  it(
+    "retries with a doubling delay, then stops everything and exits 1 naming EADDRINUSE",
+    async () => {
+      const port = await freePort();
+      const occupant = net.createServer();
+      blocker = occupant;
+      await new Promise<void>((resolve) => occupant.listen(port, resolve));
+
+      const started = await startCluster({ port });
+      cluster = started;
+      const status = await started.exit;
+
+      const delaysBySlot = new Map<unknown, unknown[]>();
+      for (const line of started.primaryLogs("restarting child after delay")) {
+        expect(line.child).toBe("web");
+        delaysBySlot.set(line.slot, [...(delaysBySlot.get(line.slot) ?? []), line.delayMs]);
+      }
+      console.info(`[cluster] boot failures: restart delays by web slot ${JSON.stringify([...delaysBySlot])}`);
+      const doubling = [100, 200, 400, 800];
+      expect(delaysBySlot.size).toBe(2);
+      // The slot that gives up has failed 5 times: 4 restarts. The other one may be one step behind.
+      expect([...delaysBySlot.values()]).toContainEqual(doubling);
+      for (const delays of delaysBySlot.values()) expect(doubling.slice(0, delays.length)).toEqual(delays);
+
+      expect(started.primaryLogs("giving up")).toEqual([expect.objectContaining({ reason: expect.stringContaining("EADDRINUSE") })]);
+      expect({ code: status.code, signal: status.signal }).toEqual({ code: 1, signal: null });
+      expect(started.stderrText()).toMatch(/Stopping: .*EADDRINUSE/);
+      // Stopping everything includes the background worker, which was healthy: it stops gracefully.
+      expect(started.primaryLogs("child exit").filter((line) => line.child === "worker")).toEqual([
+        expect.objectContaining({ code: 0, signal: null }),
+      ]);
+      expect(await started.processesLeftAfter(2_000)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});

@@ -1,0 +1,64 @@
+import { sql } from "drizzle-orm";
+import { index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { users } from "./users.ts";
+
+export const joinPolicy = pgEnum("join_policy", ["open", "invite"]);
+/** From most to least: the order of this list is the order of power (server/modules/communities/policy.ts). */
+export const memberRole = pgEnum("member_role", ["owner", "admin", "staff", "member"]);
+
+export const communities = pgTable(
+  "communities",
+  {
+    id: uuid("id").primaryKey().default(sql`gen_random_uuid()`),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    joinPolicy: joinPolicy("join_policy").notNull().default("invite"),
+    plan: text("plan").notNull().default("free"),
+    /** Kept by the same transaction as every membership change, so listing communities never counts rows. */
+    memberCount: integer("member_count").notNull().default(0),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex("communities_slug_key").on(table.slug)],
+);
+
+export const memberships = pgTable(
+  "memberships",
+  {
+    communityId: uuid("community_id")
+      .notNull()
+      .references(() => communities.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: memberRole("role").notNull().default("member"),
+    /** The member's name, copied at join: the members page is then one index range scan in name order. */
+    memberName: text("member_name").notNull(),
+    joinedAt: timestamp("joined_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.communityId, table.userId] }),
+    index("memberships_community_name_idx").on(table.communityId, table.memberName, table.userId),
+    index("memberships_user_idx").on(table.userId, table.joinedAt),
+  ],
+);
+
+export const news = pgTable(
+  "news",
+  {
+    id: uuid("id").primaryKey().default(sql`gen_random_uuid()`),
+    communityId: uuid("community_id")
+      .notNull()
+      .references(() => communities.id, { onDelete: "cascade" }),
+    authorId: uuid("author_id").references(() => users.id, { onDelete: "set null" }),
+    title: text("title").notNull(),
+    body: text("body").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index("news_community_created_idx").on(table.communityId, table.createdAt, table.id)],
+);
+
+export type CommunityRow = typeof communities.$inferSelect;
+export type MembershipRow = typeof memberships.$inferSelect;
+export type NewsRow = typeof news.$inferSelect;
+export type MemberRole = (typeof memberRole.enumValues)[number];

@@ -1,0 +1,80 @@
+import { sql } from "drizzle-orm";
+import { index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, jsonb, smallint } from "drizzle-orm/pg-core";
+import { users } from "./users.ts";
+import { communities } from "./communities.ts";
+
+export const events = pgTable(
+  "events",
+  {
+    id: uuid("id").primaryKey().default(sql`gen_random_uuid()`),
+    communityId: uuid("community_id")
+      .notNull()
+      .references(() => communities.id, { onDelete: "cascade" }),
+    title: text("title").notNull(),
+    startsAt: timestamp("starts_at", { withTimezone: true }).notNull(),
+    endsAt: timestamp("ends_at", { withTimezone: true }),
+    location: text("location"),
+    /** Null: no limit. */
+    capacity: integer("capacity"),
+    /** Incremented under the event's row lock with every ticket: the seat count never oversells. */
+    ticketsIssued: integer("tickets_issued").notNull().default(0),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index("events_community_starts_idx").on(table.communityId, table.startsAt, table.id)],
+);
+
+export const ticketStatus = pgEnum("ticket_status", ["valid", "revoked"]);
+
+export const tickets = pgTable(
+  "tickets",
+  {
+    id: uuid("id").primaryKey().default(sql`gen_random_uuid()`),
+    eventId: uuid("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    status: ticketStatus("status").notNull().default("valid"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex("tickets_event_user_key").on(table.eventId, table.userId), index("tickets_user_idx").on(table.userId)],
+);
+
+/** One row per admitted ticket: the primary key, not a read before the write, guarantees a single check-in. */
+export const checkins = pgTable(
+  "checkins",
+  {
+    ticketId: uuid("ticket_id")
+      .primaryKey()
+      .references(() => tickets.id, { onDelete: "cascade" }),
+    eventId: uuid("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+    scannedBy: uuid("scanned_by").references(() => users.id, { onDelete: "set null" }),
+    checkedInAt: timestamp("checked_in_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [index("checkins_event_idx").on(table.eventId)],
+);
+
+/**
+ * The answer given to each scan that carried a nonce, so a repeated request
+ * (double tap, network retry) gets the same answer instead of "already checked in".
+ */
+export const checkinScans = pgTable(
+  "checkin_scans",
+  {
+    eventId: uuid("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+    nonce: text("nonce").notNull(),
+    httpStatus: smallint("http_status"),
+    response: jsonb("response"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.eventId, table.nonce] }), index("checkin_scans_created_idx").on(table.createdAt)],
+);
+
+export type EventRow = typeof events.$inferSelect;
+export type TicketRow = typeof tickets.$inferSelect;
+export type CheckinRow = typeof checkins.$inferSelect;
