@@ -2,7 +2,6 @@
 // group, wait until it answers HTTP, and tear the whole tree down afterwards.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export interface RunningProcess {
@@ -30,19 +29,6 @@ const TAIL_LINES = 30;
 // Every group we spawned and have not yet seen die. Kept at module level so a
 // signal handler can stop processes that are still in their startup phase.
 const liveGroups = new Map<number, RunningProcess>();
-
-/** Asks the OS for an unused TCP port (tiny race window before the child binds it). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("could not allocate a port");
-  return address.port;
-}
 
 /**
  * Spawns `command` in its own process group and resolves once `readyUrl` answers 200.

@@ -11,7 +11,8 @@ import { randomBytes } from "node:crypto";
 import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
-import { freePort, startProcess, stopAll, type RunningProcess } from "./cluster.ts";
+import { freePort } from "../server/infra/free-port.ts";
+import { startProcess, stopAll, type RunningProcess } from "./cluster.ts";
 import { selectScenarios, type Scenario, type ScenarioLoad } from "./scenarios.ts";
 import { resolveBenchServices, type BenchServices } from "./services.ts";
 

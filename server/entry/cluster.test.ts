@@ -1,8 +1,8 @@
 import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../infra/free-port.ts";
 import {
-  freePort,
   getHealth,
   holdRequest,
   sleep,
@@ -98,17 +98,20 @@ async function firstAnswerFromNewPid(port: number, known: Set<number>, timeoutMs
   throw new Error(`no new worker answered within ${timeoutMs} ms`);
 }
 
-describe("cluster with two web workers", () => {
-  let cluster: ClusterProcess;
-
+/** Starts a serving cluster before the suite's tests and kills whatever is left of it after them. */
+function servingClusterForSuite(use: (cluster: ClusterProcess) => void): void {
+  let cluster: ClusterProcess | undefined;
   beforeAll(async () => {
     cluster = await startCluster();
     await cluster.waitUntilServing();
+    use(cluster);
   }, TEST_TIMEOUT_MS);
+  afterAll(() => cluster?.kill());
+}
 
-  afterAll(async () => {
-    await cluster?.kill();
-  });
+describe("cluster with two web workers", () => {
+  let cluster: ClusterProcess;
+  servingClusterForSuite((started) => (cluster = started));
 
   it(
     "spreads new connections over the web workers",
@@ -226,15 +229,7 @@ function newConnectionViolations(outcomes: Outcome[], signalledAt: number): stri
 
 describe("SIGTERM under load", () => {
   let cluster: ClusterProcess;
-
-  beforeAll(async () => {
-    cluster = await startCluster();
-    await cluster.waitUntilServing();
-  }, TEST_TIMEOUT_MS);
-
-  afterAll(async () => {
-    await cluster?.kill();
-  });
+  servingClusterForSuite((started) => (cluster = started));
 
   it(
     "answers every request in flight, turns new connections away only after the signal, exits 0 and leaves no process",

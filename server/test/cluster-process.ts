@@ -1,9 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
-import net, { type AddressInfo } from "node:net";
+import net from "node:net";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { testEnv, type EnvOverrides } from "./harness.ts";
+import { freePort } from "../infra/free-port.ts";
 
 /**
  * The real primary (`node --import tsx server/entry/primary.ts`) as a child
@@ -47,14 +48,6 @@ export interface StartOptions {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Polls until the check passes; the message says what was awaited when it does not. */
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

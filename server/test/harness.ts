@@ -1,12 +1,13 @@
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
 import { pino, type LevelWithSilent } from "pino";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { loadConfig } from "../config/env.ts";
 import { buildContainer, type Container } from "../container.ts";
 import { createApp } from "../app.ts";
 import { createHttpServer, listen } from "../entry/http-server.ts";
 import { createLogger, type Logger } from "../infra/logger.ts";
+import { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
 
 export const databaseUrl = inject("databaseUrl");
 export const redisUrl = inject("redisUrl") || undefined;
@@ -105,4 +106,26 @@ export class HttpClient {
 
   get = (path: string, headers?: Record<string, string>) => this.request("GET", path, undefined, headers);
   post = (path: string, body?: unknown, headers?: Record<string, string>) => this.request("POST", path, body, headers);
+}
+
+/** A test server whose Redis goes through a relay the test can cut and restore. */
+export interface ServerWithCuttableRedis {
+  server: TestServer;
+  redis: TcpProxy;
+}
+
+/** Starts it before the suite's tests, stops it after them; the fields are set once the suite runs. */
+export function serverWithCuttableRedisForSuite(): ServerWithCuttableRedis {
+  const setup = {} as ServerWithCuttableRedis;
+  beforeAll(async () => {
+    if (!redisUrl) throw new Error(`no Redis: ${redisSkipReason}`);
+    const target = new URL(redisUrl);
+    setup.redis = await startTcpProxy(target.hostname, Number(target.port || 6379));
+    setup.server = await startTestServer({ REDIS_URL: `redis://127.0.0.1:${setup.redis.port}` });
+  });
+  afterAll(async () => {
+    await setup.server?.close();
+    await setup.redis?.close();
+  });
+  return setup;
 }

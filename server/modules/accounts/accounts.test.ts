@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HttpClient, redisUrl, startTestServer, type TestServer } from "../../test/harness.ts";
-import { startTcpProxy, type TcpProxy } from "../../test/tcp-proxy.ts";
+import { HttpClient, redisUrl, serverWithCuttableRedisForSuite, startTestServer, type TestServer } from "../../test/harness.ts";
 
 const newEmail = () => `user-${randomUUID()}@example.test`;
 const PASSWORD = "correct horse battery";
@@ -109,27 +108,17 @@ describe.each([
 });
 
 describe.skipIf(!redisUrl)("sessions while Redis is away", () => {
-  let redis: TcpProxy;
-  let server: TestServer;
-  beforeAll(async () => {
-    const target = new URL(redisUrl as string);
-    redis = await startTcpProxy(target.hostname, Number(target.port || 6379));
-    server = await startTestServer({ REDIS_URL: `redis://127.0.0.1:${redis.port}` });
-  });
-  afterAll(async () => {
-    await server.close();
-    await redis.close();
-  });
+  const setup = serverWithCuttableRedisForSuite();
 
   it("answers 503 unavailable with Retry-After, never 500 or a hang, and works again once it is back", async () => {
-    const client = new HttpClient(server.url);
+    const client = new HttpClient(setup.server.url);
     await register(client);
-    await redis.cut();
+    await setup.redis.cut();
     const during = await client.get("/api/auth/me");
     expect(during.status).toBe(503);
     expect(during.headers.get("retry-after")).toBe("2");
     expect(await during.json()).toMatchObject({ error: { code: "unavailable" } });
-    await redis.restore();
+    await setup.redis.restore();
     await expect.poll(async () => (await client.get("/api/auth/me")).status, { timeout: 8_000, interval: 200 }).toBe(200);
   });
 });

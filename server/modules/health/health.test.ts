@@ -1,8 +1,7 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { sql } from "drizzle-orm";
-import { databaseUrl, redisUrl, startTestServer, type TestServer } from "../../test/harness.ts";
-import { startTcpProxy, type TcpProxy } from "../../test/tcp-proxy.ts";
+import { databaseUrl, redisUrl, serverWithCuttableRedisForSuite, startTestServer, type TestServer } from "../../test/harness.ts";
 import { startNeonWsProxy, type NeonWsProxy } from "../../test/neon-ws-proxy.ts";
 import type { HealthReport } from "../../infra/health.ts";
 
@@ -111,30 +110,20 @@ describe("health without Redis", () => {
 });
 
 describe.skipIf(!redisUrl)("health when Redis goes away at run time", () => {
-  let redis: TcpProxy;
-  let server: TestServer;
-  beforeAll(async () => {
-    const target = new URL(redisUrl as string);
-    redis = await startTcpProxy(target.hostname, Number(target.port || 6379));
-    server = await startTestServer({ REDIS_URL: `redis://127.0.0.1:${redis.port}` });
-  });
-  afterAll(async () => {
-    await server.close();
-    await redis.close();
-  });
+  const setup = serverWithCuttableRedisForSuite();
 
   it("degrades while it is gone and recovers by itself when it is back", async () => {
-    expect((await health(server)).body.checks.redis.status).toBe("up");
-    await redis.cut();
+    expect((await health(setup.server)).body.checks.redis.status).toBe("up");
+    await setup.redis.cut();
     await vi.waitFor(
-      async () => expect((await health(server)).body).toMatchObject({ status: "degraded", checks: { redis: { status: "down" } } }),
+      async () => expect((await health(setup.server)).body).toMatchObject({ status: "degraded", checks: { redis: { status: "down" } } }),
       {
         timeout: 5_000,
         interval: 200,
       },
     );
-    await redis.restore();
-    await vi.waitFor(async () => expect((await health(server)).body.status).toBe("healthy"), { timeout: 8_000, interval: 200 });
+    await setup.redis.restore();
+    await vi.waitFor(async () => expect((await health(setup.server)).body.status).toBe("healthy"), { timeout: 8_000, interval: 200 });
   });
 });
 
