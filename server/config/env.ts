@@ -11,7 +11,8 @@ import { planCapacity, type CapacityOverrides, type CapacityPlan } from "./capac
 
 const blankAsUnset = (value: unknown) => (typeof value === "string" && value.trim() === "" ? undefined : value);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankAsUnset, schema.optional());
-const wholeNumber = (min: number) => z.coerce.number().int().min(min);
+const wholeNumber = (min: number) =>
+  z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").min(min, `must be at least ${min}`);
 
 const postgresUrl = z
   .string()

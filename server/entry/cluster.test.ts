@@ -22,6 +22,8 @@ import {
  */
 
 const TEST_TIMEOUT_MS = 60_000;
+/** A request to a live worker answers in milliseconds; one unanswered after this was stranded on a dead worker. */
+const STRANDED_AFTER_MS = 500;
 const RESTART_BUDGET_MS = 2_000;
 /** The default SHUTDOWN_TIMEOUT_MS: the drain of in-flight requests must end within it. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -77,6 +79,27 @@ async function distinctPids(port: number, count: number): Promise<Set<number>> {
   return pids;
 }
 
+/** One request on a connection of its own, so that round-robin may hand it to either worker. */
+function sendOnNewConnection(
+  port: number,
+  method: string,
+  path: string,
+  { body, cookie }: { body?: unknown; cookie?: string | undefined } = {},
+): Promise<{ status: number; setCookie: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: http.OutgoingHttpHeaders = { connection: "close" };
+    if (payload) headers["content-type"] = "application/json";
+    if (cookie) headers.cookie = cookie;
+    const request = http.request({ host: "127.0.0.1", port, method, path, agent: false, headers }, (response) => {
+      response.resume();
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, setCookie: response.headers["set-cookie"]?.[0] }));
+    });
+    request.on("error", reject);
+    request.end(payload);
+  });
+}
+
 interface NewPidAnswer {
   pid: number;
   answeredAt: number;
@@ -89,7 +112,8 @@ async function firstAnswerFromNewPid(port: number, known: Set<number>, timeoutMs
   const deadline = performance.now() + timeoutMs;
   const failed: string[] = [];
   while (performance.now() < deadline) {
-    const outcome = await getHealth(port);
+    // A short timeout: a connection stranded on the dead worker must not hold up the measurement.
+    const outcome = await getHealth(port, { timeoutMs: STRANDED_AFTER_MS });
     if (outcome.kind !== "response" || outcome.status !== 200) failed.push(describeOutcome(outcome));
     else if (outcome.pid !== undefined && !known.has(outcome.pid)) return { pid: outcome.pid, answeredAt: outcome.endedAt, failed };
     // Polling leaves the CPU to the booting worker: on a small machine a busy loop would slow the very boot being measured.
@@ -124,6 +148,23 @@ describe("cluster with two web workers", () => {
   );
 
   it(
+    "shares sessions between the workers: signed in once, recognised on every new connection",
+    async () => {
+      const register = await sendOnNewConnection(cluster.port, "POST", "/api/auth/register", {
+        body: { email: `cluster-${Date.now()}@example.test`, password: "cluster password", name: "Cluster" },
+      });
+      expect(register.status).toBe(201);
+      const cookie = register.setCookie?.split(";")[0];
+      expect(cookie).toMatch(/^sid=/);
+      const statuses = await Promise.all(
+        Array.from({ length: 20 }, () => sendOnNewConnection(cluster.port, "GET", "/api/auth/me", { cookie })),
+      );
+      expect(statuses.map((answer) => answer.status)).toEqual(Array(20).fill(200));
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     `replaces a web worker killed with SIGKILL, answering from a new pid within ${RESTART_BUDGET_MS} ms`,
     async () => {
       const webPids = cluster.readyPids("web");
@@ -145,8 +186,10 @@ describe("cluster with two web workers", () => {
         `[cluster] kill -9 -> new pid answering: ${elapsedMs} ms (restart delay ${String(restart.json?.delayMs)} ms, fork -> ready ${bootMs} ms); failed requests meanwhile: ${replacement.failed.length}`,
       );
 
-      // The survivor keeps serving: a crash costs only what was in flight on the dead worker, and nothing was.
-      expect(replacement.failed).toEqual([]);
+      // The survivor keeps serving. What a SIGKILL can cost is a connection the primary handed to the worker at the
+      // instant it died: node:cluster never gets it back, and the client sees no answer (here, a timeout). At most one.
+      expect(replacement.failed.length).toBeLessThanOrEqual(1);
+      expect(replacement.failed.every((failure) => failure.includes("TIMEOUT"))).toBe(true);
       expect(restart.json?.delayMs).toBe(100);
       expect(elapsedMs).toBeLessThan(RESTART_BUDGET_MS);
       await cluster.waitUntilServing();
