@@ -87,6 +87,7 @@ async function startProduct(config: Config): Promise<RunningProcess> {
     PORT: String(port),
     NODE_ENV: "production",
     SESSION_SECRET: randomBytes(32).toString("hex"),
+    TICKET_SIGNING_KEY: randomBytes(32).toString("hex"),
     LOG_LEVEL: "warn",
     WEB_CONCURRENCY: String(config.workers),
   };

@@ -8,6 +8,9 @@ import { sessions } from "./http/middleware/session.ts";
 import { errorHandler, notFoundHandler } from "./http/error-handler.ts";
 import { healthRoutes } from "./modules/health/index.ts";
 import { accountsModule } from "./modules/accounts/index.ts";
+import { communitiesModule } from "./modules/communities/index.ts";
+import { eventsModule } from "./modules/events/index.ts";
+import { csrfProtection } from "./http/middleware/csrf.ts";
 
 const CLIENT_DIR = fileURLToPath(new URL("../client", import.meta.url));
 
@@ -39,7 +42,10 @@ export function createApp(container: Container): Express {
       secureCookie: config.session.secureCookie,
     }),
   );
-  api.use("/auth", accountsModule(container.db));
+  api.use(csrfProtection(config.trustedOrigins));
+  api.use("/auth", accountsModule(container));
+  api.use(communitiesModule(container));
+  api.use(eventsModule(container));
   api.use(notFoundHandler);
   app.use("/api", api);
 

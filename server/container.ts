@@ -8,6 +8,7 @@ import { createDatabase, type Database } from "./infra/db/client.ts";
 import { connectRedis, createRedis } from "./infra/redis.ts";
 import { createSessionStore } from "./infra/sessions.ts";
 import { HealthMonitor } from "./infra/health.ts";
+import { TicketCodes } from "./modules/tickets/ticket-code.ts";
 
 export type Role = "web" | "worker";
 
@@ -21,6 +22,7 @@ export interface Container {
   redis: Redis | undefined;
   sessionStore: Store;
   health: HealthMonitor;
+  ticketCodes: TicketCodes;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,9 @@ export async function buildContainer(
 ): Promise<Container> {
   const { url, directUrl } = config.database;
   if (!url || !directUrl) throw new Error("DATABASE_URL is required here (the primary sets it when it runs an embedded Postgres)");
+  // Outside production the primary fills these in from .data/dev-secrets.json before forking.
+  if (config.session.secrets.length === 0) throw new Error("SESSION_SECRET is not set");
+  if (config.ticketSigningKeys.length === 0) throw new Error("TICKET_SIGNING_KEY is not set");
   // The background worker holds LISTEN connections: it always uses pg over TCP, on the direct (non-pooled) URL.
   const poolUrl = role === "worker" ? directUrl : url;
   const driver = role === "worker" ? "pg" : resolveDriver(config.database.driver, url);
@@ -60,6 +65,7 @@ export async function buildContainer(
     redis,
     sessionStore: createSessionStore(redis, pool),
     health,
+    ticketCodes: new TicketCodes(config.ticketSigningKeys),
     async close() {
       await Promise.allSettled([pool.end(), redis?.quit()]);
     },

@@ -48,12 +48,27 @@ describe("configuration", () => {
     expect(attempt).toThrow(/DATABASE_URL: must start with postgres/);
   });
 
-  it("requires SESSION_SECRET in production and drains for 2 s there by default", () => {
-    expect(() => loadConfig({ NODE_ENV: "production" }, 2)).toThrow(/SESSION_SECRET: required when NODE_ENV=production/);
-    const config = loadConfig({ NODE_ENV: "production", SESSION_SECRET: "a".repeat(32) + ",old-secret-that-is-also-32-chars-long" }, 2);
+  it("requires the secrets in production, accepts rotation lists, and drains for 2 s there by default", () => {
+    expect(() => loadConfig({ NODE_ENV: "production" }, 2)).toThrow(
+      /SESSION_SECRET: required when NODE_ENV=production\n  TICKET_SIGNING_KEY: required when NODE_ENV=production/,
+    );
+    const current = "a".repeat(32);
+    const previous = "old-secret-that-is-also-32-chars-long";
+    const config = loadConfig({ NODE_ENV: "production", SESSION_SECRET: `${current}, ${previous}`, TICKET_SIGNING_KEY: "t".repeat(32) }, 2);
     expect(config.shutdown.drainDelayMs).toBe(2_000);
-    expect(config.session.secrets).toHaveLength(2);
+    expect(config.session.secrets).toEqual([current, previous]);
+    expect(config.ticketSigningKeys).toEqual(["t".repeat(32)]);
     expect(config.session.secureCookie).toBe(true);
+    expect(() => loadConfig({ SESSION_SECRET: "short" }, 2)).toThrow(/SESSION_SECRET: each secret must be at least 32 characters/);
+  });
+
+  it("trusts APP_URL's origin and the listed ones for state-changing browser requests", () => {
+    const config = loadConfig(
+      { APP_URL: "https://app.example.org/path", CSRF_TRUSTED_ORIGINS: "https://admin.example.org, http://localhost:5173" },
+      2,
+    );
+    expect(config.trustedOrigins).toEqual(["https://app.example.org", "https://admin.example.org", "http://localhost:5173"]);
+    expect(() => loadConfig({ CSRF_TRUSTED_ORIGINS: "not a url" }, 2)).toThrow(/CSRF_TRUSTED_ORIGINS: "not a url" is not a URL/);
   });
 
   it("treats empty variables as unset", () => {

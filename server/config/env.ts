@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
 import os from "node:os";
+import path from "node:path";
 import { z } from "zod";
 import { CAPACITY_TIERS } from "./tiers.ts";
 import { planCapacity, type CapacityOverrides, type CapacityPlan } from "./capacity.ts";
@@ -13,6 +13,17 @@ const blankAsUnset = (value: unknown) => (typeof value === "string" && value.tri
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankAsUnset, schema.optional());
 const wholeNumber = (min: number) =>
   z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").min(min, `must be at least ${min}`);
+
+/** Comma-separated secrets: the first signs, all verify, so a secret rotates without logging everyone out. */
+const secretList = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((secret) => secret.trim())
+      .filter(Boolean),
+  )
+  .refine((secrets) => secrets.length > 0 && secrets.every((secret) => secret.length >= 32), "each secret must be at least 32 characters");
 
 const postgresUrl = z
   .string()
@@ -44,14 +55,16 @@ const envSchema = z.object({
   MAX_CONNECTIONS_PER_WORKER: optional(wholeNumber(1)),
   BODY_LIMIT_KB: optional(wholeNumber(1)),
 
-  SESSION_SECRET: optional(z.string().min(32, "must be at least 32 characters (a comma-separated list rotates secrets)")),
+  SESSION_SECRET: optional(secretList),
+  TICKET_SIGNING_KEY: optional(secretList),
+  CSRF_TRUSTED_ORIGINS: optional(z.string()),
   SESSION_IDLE_HOURS: z.preprocess(blankAsUnset, wholeNumber(1).default(24 * 7)),
   SESSION_MAX_HOURS: z.preprocess(blankAsUnset, wholeNumber(1).default(24 * 30)),
   TRUST_PROXY: optional(z.string()),
 
   SHUTDOWN_DRAIN_DELAY_MS: optional(wholeNumber(0)),
   SHUTDOWN_TIMEOUT_MS: z.preprocess(blankAsUnset, wholeNumber(0).default(10_000)),
-  EMBEDDED_PG_DIR: z.preprocess(blankAsUnset, z.string().default(".data/postgres")),
+  DATA_DIR: z.preprocess(blankAsUnset, z.string().default(".data")),
   QUEUE_CONCURRENCY: optional(wholeNumber(1)),
 });
 
@@ -92,10 +105,26 @@ export function loadCapacityOverrides(source: NodeJS.ProcessEnv = process.env): 
   return capacityOverrides(parsed.data);
 }
 
+function parseOrigins(value: string | undefined): string[] {
+  if (!value) return [];
+  return value
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter(Boolean)
+    .map((origin) => {
+      try {
+        return new URL(origin).origin;
+      } catch {
+        throw new ConfigError(`Invalid configuration:\n  CSRF_TRUSTED_ORIGINS: "${origin}" is not a URL`);
+      }
+    });
+}
+
 function buildConfig(raw: RawEnv, cpus: number) {
   const production = raw.NODE_ENV === "production";
-  if (production && !raw.SESSION_SECRET) {
-    throw new ConfigError("Invalid configuration:\n  SESSION_SECRET: required when NODE_ENV=production");
+  const missing = (["SESSION_SECRET", "TICKET_SIGNING_KEY"] as const).filter((name) => production && !raw[name]);
+  if (missing.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n${missing.map((name) => `  ${name}: required when NODE_ENV=production`).join("\n")}`);
   }
   if (raw.SESSION_MAX_HOURS < raw.SESSION_IDLE_HOURS) {
     throw new ConfigError("Invalid configuration:\n  SESSION_MAX_HOURS: must be at least SESSION_IDLE_HOURS");
@@ -112,22 +141,22 @@ function buildConfig(raw: RawEnv, cpus: number) {
       directUrl: raw.DATABASE_DIRECT_URL ?? raw.DATABASE_URL,
       driver: raw.DB_DRIVER,
       neonWsProxy: raw.DB_NEON_WS_PROXY,
-      embeddedDir: raw.EMBEDDED_PG_DIR,
+      embeddedDir: path.join(raw.DATA_DIR, "postgres"),
     },
+    /** Local state of development runs: the embedded database, generated secrets. */
+    dataDir: raw.DATA_DIR,
     redisUrl: raw.REDIS_URL,
     plan,
     session: {
-      // Outside production a missing secret is generated; the primary hands it to every worker.
-      secrets: raw.SESSION_SECRET
-        ? raw.SESSION_SECRET.split(",")
-            .map((secret) => secret.trim())
-            .filter(Boolean)
-        : [randomBytes(32).toString("base64url")],
-      generatedSecret: !raw.SESSION_SECRET,
+      /** Empty only outside production before the primary fills in development secrets (server/config/dev-secrets.ts). */
+      secrets: raw.SESSION_SECRET ?? [],
       idleMs: raw.SESSION_IDLE_HOURS * 3_600_000,
       maxAgeMs: raw.SESSION_MAX_HOURS * 3_600_000,
       secureCookie: production,
     },
+    ticketSigningKeys: raw.TICKET_SIGNING_KEY ?? [],
+    /** Origins whose browser requests may change state, besides APP_URL's. */
+    trustedOrigins: [new URL(raw.APP_URL ?? `http://localhost:${raw.PORT}`).origin, ...parseOrigins(raw.CSRF_TRUSTED_ORIGINS)],
     trustProxy: parseTrustProxy(raw.TRUST_PROXY),
     shutdown: {
       drainDelayMs: raw.SHUTDOWN_DRAIN_DELAY_MS ?? (production ? 2_000 : 0),
@@ -153,6 +182,11 @@ export function commandLineRole(argv: readonly string[] = process.argv): "web" |
   if (flagValue === undefined) return undefined;
   if (flagValue === "web" || flagValue === "worker") return flagValue;
   throw new ConfigError(`Invalid command line: --role must be "web" or "worker", got "${flagValue}"`);
+}
+
+/** Sets variables the process resolved itself (development secrets) before anything reads the configuration again. */
+export function setEnvironment(values: Record<string, string>): void {
+  Object.assign(process.env, values);
 }
 
 /** The environment a child process gets: this one, plus values the primary resolved (embedded database URL, generated secret). */

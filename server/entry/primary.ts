@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { childEnvironment, commandLineRole, type AppEnv } from "../config/env.ts";
+import { childEnvironment, commandLineRole, loadConfig, setEnvironment, type AppEnv } from "../config/env.ts";
+import { missingDevSecrets } from "../config/dev-secrets.ts";
 import { checkBudgetAgainstServer } from "../config/capacity.ts";
 import { createLogger, describeDatabaseUrl, type Logger } from "../infra/logger.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../infra/db/embedded.ts";
@@ -78,8 +79,6 @@ async function runPrimary(config: AppEnv): Promise<void> {
   logPlan(config, logger);
   const database = await setUpDatabase(config, logger);
   const resolved: Record<string, string> = { DATABASE_URL: database.url };
-  // A secret generated for this run (development only) must be the same in every worker.
-  if (config.session.generatedSecret) resolved.SESSION_SECRET = config.session.secrets.join(",");
 
   let stopping: Promise<void> | undefined;
   const stopAll = (exitCode: number) => {
@@ -109,8 +108,16 @@ async function runPrimary(config: AppEnv): Promise<void> {
   logger.info({ port: config.port, url: config.appUrl }, "primary started");
 }
 
+/** Development secrets not set in the environment come from `.data/`, the same for every process. */
+async function withDevSecrets(config: AppEnv): Promise<AppEnv> {
+  const secrets = await missingDevSecrets(config, config.dataDir);
+  if (Object.keys(secrets).length === 0) return config;
+  setEnvironment(secrets);
+  return loadConfig();
+}
+
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = await withDevSecrets(loadConfigOrExit());
   const role = commandLineRole();
   if (role) return runRoleAlone(role, config);
   return runPrimary(config);

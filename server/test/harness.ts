@@ -14,6 +14,7 @@ export const redisUrl = inject("redisUrl") || undefined;
 export const redisSkipReason = inject("redisSkipReason");
 
 export const TEST_SESSION_SECRET = "test-session-secret-that-is-long-enough-0123456789";
+export const TEST_TICKET_SIGNING_KEY = "test-ticket-signing-key-that-is-long-enough-98765";
 
 export type EnvOverrides = Record<string, string | undefined>;
 
@@ -24,6 +25,7 @@ export function testEnv(overrides: EnvOverrides = {}): NodeJS.ProcessEnv {
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
     SESSION_SECRET: TEST_SESSION_SECRET,
+    TICKET_SIGNING_KEY: TEST_TICKET_SIGNING_KEY,
     LOG_LEVEL: "silent",
     WEB_CONCURRENCY: "2",
     ...overrides,

@@ -6,7 +6,9 @@ import { communities } from "./communities.ts";
 export const events = pgTable(
   "events",
   {
-    id: uuid("id").primaryKey().default(sql`gen_random_uuid()`),
+    id: uuid("id")
+      .primaryKey()
+      .default(sql`gen_random_uuid()`),
     communityId: uuid("community_id")
       .notNull()
       .references(() => communities.id, { onDelete: "cascade" }),
@@ -28,7 +30,9 @@ export const ticketStatus = pgEnum("ticket_status", ["valid", "revoked"]);
 export const tickets = pgTable(
   "tickets",
   {
-    id: uuid("id").primaryKey().default(sql`gen_random_uuid()`),
+    id: uuid("id")
+      .primaryKey()
+      .default(sql`gen_random_uuid()`),
     eventId: uuid("event_id")
       .notNull()
       .references(() => events.id, { onDelete: "cascade" }),

@@ -1,0 +1,58 @@
+import { z } from "zod";
+
+const isoDate = z.iso
+  .datetime({ offset: true, error: "must be an ISO 8601 date-time with a time zone" })
+  .transform((value) => new Date(value));
+
+export const createEventBody = z
+  .object({
+    title: z.string().trim().min(1, "required").max(200, "at most 200 characters"),
+    startsAt: isoDate,
+    endsAt: isoDate.optional(),
+    location: z.string().trim().max(300, "at most 300 characters").optional(),
+    capacity: z.number({ error: "must be a number" }).int("must be a whole number").min(1, "at least 1").max(1_000_000).optional(),
+  })
+  .refine((body) => !body.endsAt || body.endsAt > body.startsAt, { message: "must be after startsAt", path: ["endsAt"] });
+export type CreateEventBody = z.infer<typeof createEventBody>;
+
+export const eventParams = z.object({ eventId: z.uuid("must be an event id") });
+export const ticketParams = z.object({ ticketId: z.uuid("must be a ticket id") });
+
+export interface EventDto {
+  id: string;
+  communityId: string;
+  title: string;
+  startsAt: string;
+  endsAt: string | null;
+  location: string | null;
+  capacity: number | null;
+  ticketsIssued: number;
+}
+
+export const TICKET_STATUSES = ["valid", "revoked"] as const;
+
+export interface TicketDto {
+  id: string;
+  eventId: string;
+  userId: string;
+  code: string;
+  status: (typeof TICKET_STATUSES)[number];
+}
+
+export const checkinBody = z.object({
+  code: z.string().trim().min(1, "required").max(200, "at most 200 characters"),
+  /** Chosen by the scanner per scan; a retry with the same nonce gets the same answer. */
+  nonce: z.string().trim().min(1).max(100, "at most 100 characters").optional(),
+});
+
+export const INVALID_REASONS = ["unknown_code", "wrong_event", "revoked"] as const;
+
+export type CheckinResponse =
+  | { result: "checked_in"; ticket: TicketDto; member: { name: string }; checkedInAt: string }
+  | { result: "already_checked_in"; firstCheckedInAt: string; member: { name: string } }
+  | { result: "invalid"; reason: (typeof INVALID_REASONS)[number] };
+
+export interface CheckinStats {
+  ticketsIssued: number;
+  checkedIn: number;
+}
