@@ -11,6 +11,7 @@ import { accountsModule } from "./modules/accounts/index.ts";
 import { communitiesModule } from "./modules/communities/index.ts";
 import { eventsModule } from "./modules/events/index.ts";
 import { csrfProtection } from "./http/middleware/csrf.ts";
+import { authenticate } from "./http/middleware/auth.ts";
 
 const CLIENT_DIR = fileURLToPath(new URL("../client", import.meta.url));
 
@@ -42,8 +43,10 @@ export function createApp(container: Container): Express {
       secureCookie: config.session.secureCookie,
     }),
   );
+  const accounts = accountsModule(container);
+  api.use(authenticate(accounts.sessionUsers));
   api.use(csrfProtection(config.trustedOrigins));
-  api.use("/auth", accountsModule(container));
+  api.use("/auth", accounts.routes);
   api.use(communitiesModule(container));
   api.use(eventsModule(container));
   api.use(notFoundHandler);

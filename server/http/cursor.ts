@@ -9,7 +9,10 @@ export function encodeCursor(values: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(values)).toString("base64url");
 }
 
-const cursorShape = z.array(z.union([z.string().max(300), z.number()])).min(1).max(4);
+const cursorShape = z
+  .array(z.union([z.string().max(300), z.number()]))
+  .min(1)
+  .max(4);
 
 export function decodeCursor<const Shape extends z.ZodType>(cursor: string | undefined, shape: Shape): z.infer<Shape> | undefined {
   if (cursor === undefined) return undefined;

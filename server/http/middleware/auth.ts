@@ -1,9 +1,48 @@
-import type { Request } from "express";
+import type { Request, RequestHandler } from "express";
 import { AppError } from "../app-error.ts";
+import { requestContext } from "../request-context.ts";
 
-/** The signed-in user's id, or 401 unauthenticated. */
-export function currentUserId(req: Request): string {
-  const userId = req.session?.userId;
-  if (!userId) throw new AppError("unauthenticated", "sign in first");
-  return userId;
+export interface AuthenticatedUser {
+  id: string;
+  email: string;
+  name: string;
+}
+
+declare module "express-serve-static-core" {
+  interface Request {
+    /** Set by `authenticate` when the session belongs to a current user. */
+    user?: AuthenticatedUser;
+  }
+}
+
+export interface SessionUserLookup {
+  /** The user with the session version their sessions must carry, or undefined if the account is gone. */
+  findSessionUser(userId: string): Promise<(AuthenticatedUser & { sessionVersion: number }) | undefined>;
+}
+
+/**
+ * Turns the session into `req.user`. A session issued before the user's last
+ * password change (an older session version) or for a deleted account is
+ * destroyed: the request continues as anonymous.
+ */
+export function authenticate(users: SessionUserLookup): RequestHandler {
+  return async (req, _res, next) => {
+    const { userId, sessionVersion } = req.session;
+    if (!userId) return next();
+    const user = await users.findSessionUser(userId);
+    if (!user || user.sessionVersion !== (sessionVersion ?? 0)) {
+      await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
+      return next();
+    }
+    req.user = { id: user.id, email: user.email, name: user.name };
+    const context = requestContext.getStore();
+    if (context) context.userId = user.id;
+    next();
+  };
+}
+
+/** The signed-in user, or 401 unauthenticated. */
+export function currentUser(req: Request): AuthenticatedUser {
+  if (!req.user) throw new AppError("unauthenticated", "sign in first");
+  return req.user;
 }

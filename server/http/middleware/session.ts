@@ -1,13 +1,14 @@
 import session, { type Store } from "express-session";
 import type { RequestHandler } from "express";
 import { AppError } from "../app-error.ts";
-import { requestContext } from "../request-context.ts";
 
 declare module "express-session" {
   interface SessionData {
     /** When the session was first written; it ends at createdAt + the absolute maximum age, whatever its activity. */
     createdAt: number;
     userId: string;
+    /** The user's session version at sign-in (see middleware/auth.ts). */
+    sessionVersion: number;
   }
 }
 
@@ -37,7 +38,7 @@ export function sessions(options: SessionOptions): RequestHandler[] {
     unset: "destroy",
     cookie: { httpOnly: true, sameSite: "lax", secure: options.secureCookie, maxAge: options.idleMs },
   });
-  return [storeFailuresAsUnavailable(cookieSessions), absoluteExpiry(options.maxAgeMs), exposeUser];
+  return [storeFailuresAsUnavailable(cookieSessions), absoluteExpiry(options.maxAgeMs)];
 }
 
 /** A session store that cannot be reached (Redis restarting) is a 503 to retry, not an internal error. */
@@ -60,10 +61,3 @@ function absoluteExpiry(maxAgeMs: number): RequestHandler {
     req.session.regenerate((error) => next(error));
   };
 }
-
-/** Puts the user id into the request context, so the latency line and every log line carry it. */
-const exposeUser: RequestHandler = (req, _res, next) => {
-  const context = requestContext.getStore();
-  if (context && req.session.userId) context.userId = req.session.userId;
-  next();
-};

@@ -10,8 +10,12 @@ export class AccountsRepository {
     return row;
   }
 
-  async findById(id: string): Promise<UserRow | undefined> {
-    const [row] = await this.db.select().from(users).where(eq(users.id, id)).limit(1);
+  async findSessionUser(id: string) {
+    const [row] = await this.db
+      .select({ id: users.id, email: users.email, name: users.name, sessionVersion: users.sessionVersion })
+      .from(users)
+      .where(eq(users.id, id))
+      .limit(1);
     return row;
   }
 

@@ -21,10 +21,4 @@ export class AccountsService {
     if (!user || !valid) throw new AppError("invalid_credentials", "wrong email or password");
     return user;
   }
-
-  async currentUser(userId: string): Promise<UserRow> {
-    const user = await this.repo.findById(userId);
-    if (!user) throw new AppError("unauthenticated", "sign in first");
-    return user;
-  }
 }
