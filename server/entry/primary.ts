@@ -5,6 +5,7 @@ import { checkBudgetAgainstServer } from "../config/capacity.ts";
 import { createLogger, describeDatabaseUrl, type Logger } from "../infra/logger.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../infra/db/embedded.ts";
 import { prepareDatabase, readServerLimits } from "../infra/db/migrate.ts";
+import { seedDemoOnce, type DemoLogin } from "../infra/db/demo-seed.ts";
 import { Supervisor, type ChildRole } from "./supervisor.ts";
 import { loadConfigOrExit } from "./child-process.ts";
 
@@ -74,10 +75,16 @@ function logPlan(config: AppEnv, logger: Logger): void {
   );
 }
 
+/** The demo's credentials go to the terminal, not into the JSON log: log lines never carry passwords. */
+function announceDemo(login: DemoLogin, config: AppEnv): void {
+  process.stdout.write(`\nDemo data is loaded. Sign in at ${config.appUrl} as ${login.email} with password ${login.password}\n\n`);
+}
+
 async function runPrimary(config: AppEnv): Promise<void> {
   const logger = createLogger({ level: config.logLevel, role: "primary" });
   logPlan(config, logger);
   const database = await setUpDatabase(config, logger);
+  if (database.embedded) announceDemo(await seedDemoOnce(database.url, config.dataDir, logger), config);
   const resolved: Record<string, string> = { DATABASE_URL: database.url };
 
   let stopping: Promise<void> | undefined;

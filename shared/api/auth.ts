@@ -35,3 +35,18 @@ export interface UserDto {
 export interface UserResponse {
   user: UserDto;
 }
+
+/** Bounded like a password: a reset token is 43 characters (32 bytes, base64url); anything else is simply unknown. */
+const resetToken = z.string().min(1, "required").max(PASSWORD_MAX_LENGTH, `at most ${PASSWORD_MAX_LENGTH} characters`);
+
+export const passwordResetBody = z.object({ email });
+export type PasswordResetBody = z.infer<typeof passwordResetBody>;
+
+export const passwordResetConfirmBody = z.object({ token: resetToken, password: newPassword });
+export type PasswordResetConfirmBody = z.infer<typeof passwordResetConfirmBody>;
+
+export const changePasswordBody = z.object({
+  currentPassword: loginBody.shape.password,
+  newPassword,
+});
+export type ChangePasswordBody = z.infer<typeof changePasswordBody>;

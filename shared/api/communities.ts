@@ -46,6 +46,7 @@ export interface MyCommunityDto extends CommunityDto {
 export const memberParams = z.object({ slug, userId: z.uuid("must be a user id") });
 
 export const membersQuery = pageQuery.extend({ q: z.string().trim().max(100, "at most 100 characters").optional() });
+export type MembersQuery = z.infer<typeof membersQuery>;
 
 export const addMemberBody = z.object({ email, role: z.enum(ROLES).optional() });
 export const changeRoleBody = z.object({ role: z.enum(ROLES) });

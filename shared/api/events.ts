@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { ErrorBody } from "../errors.ts";
 
 const isoDate = z.iso
   .datetime({ offset: true, error: "must be an ISO 8601 date-time with a time zone" })
@@ -29,6 +30,10 @@ export interface EventDto {
   ticketsIssued: number;
 }
 
+export interface EventResponse {
+  event: EventDto;
+}
+
 export const TICKET_STATUSES = ["valid", "revoked"] as const;
 
 export interface TicketDto {
@@ -39,18 +44,40 @@ export interface TicketDto {
   status: (typeof TICKET_STATUSES)[number];
 }
 
+export interface TicketResponse {
+  ticket: TicketDto;
+}
+
+/** An item of the caller's own ticket list (`GET /api/tickets`), with the event it admits to. */
+export interface MyTicketDto extends TicketDto {
+  event: EventDto;
+}
+
 export const checkinBody = z.object({
   code: z.string().trim().min(1, "required").max(200, "at most 200 characters"),
   /** Chosen by the scanner per scan; a retry with the same nonce gets the same answer. */
-  nonce: z.string().trim().min(1).max(100, "at most 100 characters").optional(),
+  nonce: z.string().trim().min(1, "must not be empty").max(100, "at most 100 characters").optional(),
 });
+export type CheckinBody = z.infer<typeof checkinBody>;
 
 export const INVALID_REASONS = ["unknown_code", "wrong_event", "revoked"] as const;
+
+export type InvalidReason = (typeof INVALID_REASONS)[number];
 
 export type CheckinResponse =
   | { result: "checked_in"; ticket: TicketDto; member: { name: string }; checkedInAt: string }
   | { result: "already_checked_in"; firstCheckedInAt: string; member: { name: string } }
-  | { result: "invalid"; reason: (typeof INVALID_REASONS)[number] };
+  | { result: "invalid"; reason: InvalidReason };
+
+/**
+ * What a 422 answers: the check-in result and, in the same body, the error
+ * shape every 4xx carries (docs/decisions/0005-checkin-invalid-answers.md).
+ */
+export interface InvalidCheckinBody {
+  result: "invalid";
+  reason: InvalidReason;
+  error: ErrorBody["error"] & { reason: InvalidReason };
+}
 
 export interface CheckinStats {
   ticketsIssued: number;

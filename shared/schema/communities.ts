@@ -19,7 +19,7 @@ export const communities = pgTable(
     plan: text("plan").notNull().default("free"),
     /** Kept by the same transaction as every membership change, so listing communities never counts rows. */
     memberCount: integer("member_count").notNull().default(0),
-    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (table) => [uniqueIndex("communities_slug_key").on(table.slug)],
 );
@@ -36,7 +36,7 @@ export const memberships = pgTable(
     role: memberRole("role").notNull().default("member"),
     /** The member's name, copied at join: the members page is then one index range scan in name order. */
     memberName: text("member_name").notNull(),
-    joinedAt: timestamp("joined_at", { withTimezone: true }).notNull().defaultNow(),
+    joinedAt: timestamp("joined_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (table) => [
     primaryKey({ columns: [table.communityId, table.userId] }),
@@ -57,7 +57,7 @@ export const news = pgTable(
     authorId: uuid("author_id").references(() => users.id, { onDelete: "set null" }),
     title: text("title").notNull(),
     body: text("body").notNull(),
-    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (table) => [index("news_community_created_idx").on(table.communityId, table.createdAt, table.id)],
 );

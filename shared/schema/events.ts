@@ -13,7 +13,7 @@ export const events = pgTable(
       .notNull()
       .references(() => communities.id, { onDelete: "cascade" }),
     title: text("title").notNull(),
-    startsAt: timestamp("starts_at", { withTimezone: true }).notNull(),
+    startsAt: timestamp("starts_at", { withTimezone: true, precision: 3 }).notNull(),
     endsAt: timestamp("ends_at", { withTimezone: true }),
     location: text("location"),
     /** Null: no limit. */

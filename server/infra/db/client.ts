@@ -11,3 +11,8 @@ export async function createDatabase(pool: DbPool, driver: DriverName): Promise<
   if (driver === "neon") return (await import("./neon.ts")).drizzleOverNeon(pool);
   return drizzle({ client: pool, schema });
 }
+
+export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
+
+/** The database or an open transaction: repositories take either, so services decide where transactions begin. */
+export type Executor = Database | Transaction;

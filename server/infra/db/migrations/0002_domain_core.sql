@@ -35,7 +35,7 @@ CREATE TABLE "communities" (
 	"join_policy" "join_policy" DEFAULT 'invite' NOT NULL,
 	"plan" text DEFAULT 'free' NOT NULL,
 	"member_count" integer DEFAULT 0 NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "memberships" (
@@ -43,7 +43,7 @@ CREATE TABLE "memberships" (
 	"user_id" uuid NOT NULL,
 	"role" "member_role" DEFAULT 'member' NOT NULL,
 	"member_name" text NOT NULL,
-	"joined_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"joined_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "memberships_community_id_user_id_pk" PRIMARY KEY("community_id","user_id")
 );
 --> statement-breakpoint
@@ -53,7 +53,7 @@ CREATE TABLE "news" (
 	"author_id" uuid,
 	"title" text NOT NULL,
 	"body" text NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "checkin_scans" (
@@ -76,7 +76,7 @@ CREATE TABLE "events" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"community_id" uuid NOT NULL,
 	"title" text NOT NULL,
-	"starts_at" timestamp with time zone NOT NULL,
+	"starts_at" timestamp (3) with time zone NOT NULL,
 	"ends_at" timestamp with time zone,
 	"location" text,
 	"capacity" integer,

@@ -1,0 +1,168 @@
+import { z } from "zod";
+import type {
+  CreateCommunityBody,
+  MemberDto,
+  MyCommunityDto,
+  Role,
+  MembersQuery,
+  UpdateCommunityBody,
+} from "../../../shared/api/communities.ts";
+import type { Page, PageQuery } from "../../../shared/api/pagination.ts";
+import type { CommunityRow, MembershipRow } from "../../../shared/schema/index.ts";
+import type { Database, Executor } from "../../infra/db/client.ts";
+import type { AuthenticatedUser } from "../../http/middleware/auth.ts";
+import { AppError } from "../../http/app-error.ts";
+import type { CommunityAccess } from "./access.ts";
+import type { CommunitiesRepository } from "./communities.repo.ts";
+import { authorize, authorizeRoleChange, can } from "./policy.ts";
+import { presentCommunity, presentMember } from "./communities.presenter.ts";
+import { decodeCursor, toPage } from "../../http/cursor.ts";
+import { alternativeSlug, slugFromName } from "./slug.ts";
+
+/** Generated slugs try "name", "name-2", ... this many times before giving up with 409. */
+const SLUG_ATTEMPTS = 20;
+
+export class CommunitiesService {
+  constructor(
+    private readonly db: Database,
+    private readonly repo: CommunitiesRepository,
+    private readonly access: CommunityAccess,
+  ) {}
+
+  /** The community and its owner's membership, in one transaction. */
+  async create(creator: AuthenticatedUser, input: CreateCommunityBody): Promise<CommunityRow> {
+    return this.db.transaction(async (tx) => {
+      const community = await this.insertWithFreeSlug(tx, input);
+      await this.repo.insertMembership(tx, { communityId: community.id, userId: creator.id, role: "owner", memberName: creator.name });
+      return community;
+    });
+  }
+
+  /** The creator is the first member: the row starts with a member count of 1. */
+  private async insertWithFreeSlug(tx: Executor, input: CreateCommunityBody) {
+    const values = { name: input.name, description: input.description ?? "", joinPolicy: input.joinPolicy ?? "invite", memberCount: 1 };
+    if (input.slug) {
+      const community = await this.repo.insertCommunity(tx, { ...values, slug: input.slug });
+      if (!community) throw new AppError("conflict", "slug: already taken", { details: [{ path: "slug", message: "already taken" }] });
+      return community;
+    }
+    const base = slugFromName(input.name);
+    for (let attempt = 0; attempt < SLUG_ATTEMPTS; attempt += 1) {
+      const community = await this.repo.insertCommunity(tx, { ...values, slug: attempt === 0 ? base : alternativeSlug(base, attempt) });
+      if (community) return community;
+    }
+    throw new AppError("conflict", "slug: every slug generated from this name is taken; choose one", {
+      details: [{ path: "slug", message: "choose one" }],
+    });
+  }
+
+  async publicProfile(slug: string): Promise<CommunityRow> {
+    const community = await this.repo.findBySlug(this.db, slug);
+    if (!community) throw AppError.notFound("community");
+    return community;
+  }
+
+  async update(user: AuthenticatedUser, slug: string, changes: UpdateCommunityBody): Promise<CommunityRow> {
+    const { community } = await this.access.authorize({ slug }, user.id, "updateCommunity");
+    const updated = await this.repo.update(this.db, community.id, changes);
+    if (!updated) throw AppError.notFound("community");
+    return updated;
+  }
+
+  /** Joining is open only to communities whose policy says so; others add members by invitation. */
+  async join(user: AuthenticatedUser, slug: string): Promise<MembershipRow> {
+    const community = await this.publicProfile(slug);
+    if (community.joinPolicy !== "open") throw new AppError("forbidden", "this community admits members by invitation only");
+    return this.addMembership(community.id, { id: user.id, name: user.name }, "member");
+  }
+
+  async addMember(actor: AuthenticatedUser, slug: string, email: string, role: Role): Promise<MembershipRow> {
+    const { community, role: actorRole } = await this.access.memberOf({ slug }, actor.id);
+    authorizeRoleChange(actorRole, undefined, role);
+    const user = await this.repo.findUserByEmail(this.db, email);
+    if (!user)
+      throw new AppError("not_found", "email: no registered user has this email", {
+        details: [{ path: "email", message: "not registered" }],
+      });
+    return this.addMembership(community.id, user, role);
+  }
+
+  async members(actor: AuthenticatedUser, slug: string, query: MembersQuery): Promise<Page<MemberDto>> {
+    const { community, role } = await this.access.authorize({ slug }, actor.id, "read");
+    const after = decodeCursor(query.cursor, z.tuple([z.string(), z.uuid()]));
+    const rows = await this.repo.membersPage(this.db, {
+      communityId: community.id,
+      limit: query.limit,
+      after: after && { name: after[0], userId: after[1] },
+      search: query.q,
+      withEmail: can(role, "seeMemberEmails"),
+    });
+    return toPage(rows, query.limit, presentMember, (row) => [row.name, row.userId]);
+  }
+
+  async myCommunities(user: AuthenticatedUser, query: PageQuery): Promise<Page<MyCommunityDto>> {
+    const before = decodeCursor(query.cursor, z.tuple([z.iso.datetime(), z.uuid()]));
+    const rows = await this.repo.communitiesOf(
+      this.db,
+      user.id,
+      query.limit,
+      before && { joinedAt: new Date(before[0]), communityId: before[1] },
+    );
+    return toPage(
+      rows,
+      query.limit,
+      (row) => ({ ...presentCommunity(row.community), role: row.role }),
+      (row) => [row.joinedAt.toISOString(), row.community.id],
+    );
+  }
+
+  private addMembership(communityId: string, user: { id: string; name: string }, role: Role): Promise<MembershipRow> {
+    return this.db.transaction(async (tx) => {
+      const membership = await this.repo.insertMembership(tx, { communityId, userId: user.id, role, memberName: user.name });
+      if (!membership) throw new AppError("conflict", "already a member of this community");
+      await this.repo.adjustMemberCount(tx, communityId, 1);
+      return membership;
+    });
+  }
+
+  async changeRole(actor: AuthenticatedUser, slug: string, userId: string, role: Role): Promise<MembershipRow> {
+    const { community, role: actorRole } = await this.access.memberOf({ slug }, actor.id);
+    authorize(actorRole, "manageMembers");
+    return this.db.transaction(async (tx) => {
+      await this.repo.lockCommunity(tx, community.id);
+      const target = await this.requireMembership(tx, community.id, userId);
+      authorizeRoleChange(actorRole, target.role, role);
+      if (target.role === "owner" && role !== "owner") await this.keepAnOwner(tx, community.id);
+      return (await this.repo.setRole(tx, community.id, userId, role)) ?? target;
+    });
+  }
+
+  /** Admins remove members (owners remove owners); anyone may remove themselves, i.e. leave. */
+  async removeMember(actor: AuthenticatedUser, slug: string, userId: string): Promise<void> {
+    const { community, role: actorRole } = await this.access.memberOf({ slug }, actor.id);
+    if (userId !== actor.id) authorize(actorRole, "manageMembers");
+    await this.db.transaction(async (tx) => {
+      await this.repo.lockCommunity(tx, community.id);
+      const target = await this.requireMembership(tx, community.id, userId);
+      if (target.role === "owner") {
+        if (userId !== actor.id) authorize(actorRole, "manageOwners");
+        await this.keepAnOwner(tx, community.id);
+      }
+      await this.repo.deleteMembership(tx, community.id, userId);
+      await this.repo.adjustMemberCount(tx, community.id, -1);
+    });
+  }
+
+  private async requireMembership(tx: Executor, communityId: string, userId: string) {
+    const membership = await this.repo.findMembership(tx, communityId, userId);
+    if (!membership) throw AppError.notFound("member");
+    return membership;
+  }
+
+  /** Called under the community's row lock, before an owner is demoted or removed. */
+  private async keepAnOwner(tx: Executor, communityId: string): Promise<void> {
+    if ((await this.repo.countOwners(tx, communityId)) <= 1) {
+      throw new AppError("conflict", "a community keeps at least one owner: make someone else owner first");
+    }
+  }
+}

@@ -1,0 +1,4 @@
+export * from "./auth.ts";
+export * from "./communities.ts";
+export * from "./events.ts";
+export * from "./pagination.ts";
