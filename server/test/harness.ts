@@ -1,6 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
-import { pino, type LevelWithSilent } from "pino";
+import type { LevelWithSilent } from "pino";
 import { afterAll, beforeAll, inject } from "vitest";
 import { loadConfig } from "../config/env.ts";
 import { buildContainer, type Container } from "../container.ts";
@@ -66,10 +66,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** The real application and its real dependencies, listening on a random port in this process. */
-export async function startTestServer(overrides: EnvOverrides = {}, logger?: Logger): Promise<TestServer> {
+/**
+ * The real application and its real dependencies, listening on a random port in
+ * this process. Closing it fails the test if any request got a 500: whatever a
+ * test sends, malformed input included, must get a deliberate answer.
+ */
+export async function startTestServer(overrides: EnvOverrides = {}, log: CapturedLog = captureLog()): Promise<TestServer> {
   const config = loadConfig(testEnv({ PORT: "0", ...overrides }));
-  const container = await buildContainer(config, "web", logger ?? pino({ level: "silent" }));
+  const container = await buildContainer(config, "web", log.logger);
   const server = createHttpServer(createApp(container), config.plan);
   await listen(server, 0);
   container.health.markReady();
@@ -81,6 +85,10 @@ export async function startTestServer(overrides: EnvOverrides = {}, logger?: Log
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
       await container.close();
+      const failures = log.lines.filter((line) => line.msg === "request" && line.status === 500);
+      if (failures.length > 0) {
+        throw new Error(`requests answered 500 (internal): ${failures.map((line) => `${String(line.method)} ${String(line.route)}`).join(", ")}`);
+      }
     },
   };
 }

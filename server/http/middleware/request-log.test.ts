@@ -12,7 +12,7 @@ describe("the latency log of the real application", () => {
   let server: TestServer;
   beforeAll(async () => {
     log = captureLog();
-    server = await startTestServer({}, log.logger);
+    server = await startTestServer({}, log);
   });
   afterAll(() => server.close());
 
