@@ -8,6 +8,8 @@ export const ERROR_STATUS = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  /** A scanned ticket code that does not admit to this event (the body also carries `result: "invalid"` and `reason`). */
+  invalid_ticket: 422,
   rate_limited: 429,
   internal: 500,
   overloaded: 503,

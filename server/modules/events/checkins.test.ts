@@ -1,0 +1,355 @@
+import { randomUUID } from "node:crypto";
+import { and, count, eq, isNull } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EventDto, TicketDto } from "../../../shared/api/events.ts";
+import { checkinScans, checkins, tickets } from "../../../shared/schema/index.ts";
+import { HttpClient, startTestServer, type TestServer } from "../../test/harness.ts";
+import {
+  addMembers,
+  createCommunity,
+  createEvent,
+  registerUser,
+  registerUsers,
+  takeTicket,
+  type TestCommunity,
+  type TestUser,
+} from "./test-factories.ts";
+
+interface ScanJson {
+  result?: "checked_in" | "already_checked_in" | "invalid";
+  reason?: string;
+  ticket?: TicketDto;
+  member?: { name: string };
+  checkedInAt?: string;
+  firstCheckedInAt?: string;
+  error?: { code: string; message: string; reason?: string; requestId?: string; details?: Array<{ path: string }> };
+}
+
+interface Answer {
+  status: number;
+  body: ScanJson;
+  requestId: string | null;
+}
+
+/** Replaces one character of a code, keeping its length and alphabet: a forgery the signature must catch. */
+function alter(code: string, position = 30): string {
+  return code.slice(0, position) + (code[position] === "A" ? "B" : "A") + code.slice(position + 1);
+}
+
+/** The answer without what belongs to one request only (its id). */
+function withoutRequestId(body: ScanJson): ScanJson {
+  if (!body.error) return body;
+  const { requestId: _requestId, ...error } = body.error;
+  return { ...body, error };
+}
+
+describe("check-in at the door", () => {
+  let server: TestServer;
+  let admin: TestUser;
+  let staff: TestUser;
+  let member: TestUser;
+  let outsider: TestUser;
+  let community: TestCommunity;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    [admin, staff, member, outsider] = await Promise.all([
+      registerUser(server, "Ada Admin"),
+      registerUser(server, "Sam Staff"),
+      registerUser(server, "Mia Member"),
+      registerUser(server, "Olga Outsider"),
+    ]);
+    community = await createCommunity(server, [
+      { user: admin, role: "admin" },
+      { user: staff, role: "staff" },
+      { user: member, role: "member" },
+    ]);
+  });
+  afterAll(() => server.close());
+
+  async function scan(scanner: TestUser, eventId: string, body: unknown): Promise<Answer> {
+    const response = await scanner.client.post(`/api/events/${eventId}/checkins`, body);
+    return { status: response.status, body: (await response.json()) as ScanJson, requestId: response.headers.get("x-request-id") };
+  }
+
+  async function checkinRows(eventId: string): Promise<number> {
+    const [row] = await server.container.db.select({ n: count() }).from(checkins).where(eq(checkins.eventId, eventId));
+    return row?.n ?? -1;
+  }
+
+  async function stats(scanner: TestUser, eventId: string) {
+    const response = await scanner.client.get(`/api/events/${eventId}/checkins/stats`);
+    return { status: response.status, body: (await response.json()) as unknown };
+  }
+
+  it("checks a ticket in once: 201 checked_in, then 200 already_checked_in with the first time", async () => {
+    const event = await createEvent(admin, community);
+    const ticket = await takeTicket(member, event.id);
+    const first = await scan(staff, event.id, { code: ticket.code });
+    expect(first.status).toBe(201);
+    expect(first.body).toEqual({ result: "checked_in", ticket, member: { name: "Mia Member" }, checkedInAt: expect.any(String) });
+    expect(Date.parse(first.body.checkedInAt ?? "")).toBeGreaterThan(Date.now() - 60_000);
+
+    const second = await scan(admin, event.id, { code: ticket.code });
+    expect(second.status).toBe(200);
+    expect(second.body).toEqual({ result: "already_checked_in", firstCheckedInAt: first.body.checkedInAt, member: { name: "Mia Member" } });
+    expect(await checkinRows(event.id)).toBe(1);
+    const [row] = await server.container.db.select().from(checkins).where(eq(checkins.ticketId, ticket.id));
+    expect(row?.scannedBy).toBe(staff.id);
+  });
+
+  it("answers a repeated nonce with the first answer, status included; a new nonce is a new scan", async () => {
+    const event = await createEvent(admin, community);
+    const ticket = await takeTicket(member, event.id);
+    const first = await scan(staff, event.id, { code: ticket.code, nonce: "tap-1" });
+    const retry = await scan(staff, event.id, { code: ticket.code, nonce: "tap-1" });
+    expect(first.status).toBe(201);
+    expect(retry).toEqual({ ...first, requestId: retry.requestId });
+    const next = await scan(staff, event.id, { code: ticket.code, nonce: "tap-2" });
+    expect(next.status).toBe(200);
+    expect(next.body).toMatchObject({ result: "already_checked_in", firstCheckedInAt: first.body.checkedInAt });
+    const nextRetry = await scan(staff, event.id, { code: ticket.code, nonce: "tap-2" });
+    expect(nextRetry).toEqual({ ...next, requestId: nextRetry.requestId });
+
+    // Nonces belong to one event: the same nonce at another event's door is a scan of its own.
+    const otherEvent = await createEvent(admin, community);
+    const otherTicket = await takeTicket(member, otherEvent.id);
+    const elsewhere = await scan(staff, otherEvent.id, { code: otherTicket.code, nonce: "tap-1" });
+    expect(elsewhere.status).toBe(201);
+    expect(elsewhere.body.ticket?.id).toBe(otherTicket.id);
+  });
+
+  it("answers 422 invalid with the reason and the error shape in one body", async () => {
+    const event = await createEvent(admin, community);
+    const other = await createEvent(admin, community);
+    const ticket = await takeTicket(member, event.id);
+    const otherTicket = await takeTicket(member, other.id);
+
+    const forged = await scan(staff, event.id, { code: alter(ticket.code) });
+    expect(forged.status).toBe(422);
+    expect(forged.body).toEqual({
+      result: "invalid",
+      reason: "unknown_code",
+      error: {
+        code: "invalid_ticket",
+        reason: "unknown_code",
+        message: "code: not a ticket code of this platform",
+        requestId: forged.requestId,
+      },
+    });
+
+    const wrongEvent = await scan(staff, event.id, { code: otherTicket.code });
+    expect(wrongEvent.status).toBe(422);
+    expect(wrongEvent.body).toMatchObject({
+      result: "invalid",
+      reason: "wrong_event",
+      error: { code: "invalid_ticket", reason: "wrong_event" },
+    });
+
+    const junk = await scan(staff, event.id, { code: "hello, is this a ticket?" });
+    expect(junk.body).toMatchObject({ result: "invalid", reason: "unknown_code" });
+
+    // Correctly signed, but for a ticket that does not exist (anymore).
+    const orphan = server.container.ticketCodes.sign({ ticketId: randomUUID(), eventId: event.id });
+    const unknown = await scan(staff, event.id, { code: orphan });
+    expect([unknown.status, unknown.body.reason]).toEqual([422, "unknown_code"]);
+
+    expect(await checkinRows(event.id)).toBe(0);
+    expect((await scan(staff, event.id, { code: ticket.code })).status).toBe(201);
+  });
+
+  it("refuses a revoked ticket (422 revoked), and a nonce keeps that first answer even after the ticket is restored", async () => {
+    const event = await createEvent(admin, community);
+    const ticket = await takeTicket(member, event.id);
+    await server.container.db.update(tickets).set({ status: "revoked" }).where(eq(tickets.id, ticket.id));
+    const refused = await scan(staff, event.id, { code: ticket.code, nonce: "revoked-scan" });
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({
+      result: "invalid",
+      reason: "revoked",
+      error: { code: "invalid_ticket", message: "code: the ticket was revoked" },
+    });
+    expect(await checkinRows(event.id)).toBe(0);
+
+    await server.container.db.update(tickets).set({ status: "valid" }).where(eq(tickets.id, ticket.id));
+    const replay = await scan(staff, event.id, { code: ticket.code, nonce: "revoked-scan" });
+    expect(replay.status).toBe(422);
+    expect(withoutRequestId(replay.body)).toEqual(withoutRequestId(refused.body));
+    // The request id in the body is the replay's own, as in its header.
+    expect(replay.body.error?.requestId).toBe(replay.requestId);
+    expect(replay.requestId).not.toBe(refused.requestId);
+    expect((await scan(staff, event.id, { code: ticket.code, nonce: "after-restore" })).status).toBe(201);
+  });
+
+  it("lets staff and above scan; members get 403, outsiders 404, anonymous callers 401", async () => {
+    const event = await createEvent(admin, community);
+    const ticket = await takeTicket(member, event.id);
+    const asMember = await scan(member, event.id, { code: ticket.code });
+    const asOutsider = await scan(outsider, event.id, { code: ticket.code });
+    const forgedAsOutsider = await scan(outsider, event.id, { code: alter(ticket.code) });
+    const anonymous = await new HttpClient(server.url).post(`/api/events/${event.id}/checkins`, { code: ticket.code });
+    const unknownEvent = await scan(staff, randomUUID(), { code: ticket.code });
+    expect([asMember.status, asOutsider.status, forgedAsOutsider.status, anonymous.status, unknownEvent.status]).toEqual([
+      403, 404, 404, 401, 404,
+    ]);
+    expect(asMember.body).toMatchObject({ error: { code: "forbidden" } });
+    expect(asOutsider.body).toMatchObject({ error: { code: "not_found" } });
+    expect(await checkinRows(event.id)).toBe(0);
+    expect((await scan(admin, event.id, { code: ticket.code })).status).toBe(201);
+  });
+
+  it("validates the scan with messages that name the fields", async () => {
+    const event = await createEvent(admin, community);
+    const missing = await scan(staff, event.id, {});
+    expect(missing.status).toBe(400);
+    expect(missing.body.error?.code).toBe("validation_failed");
+    expect(missing.body.error?.message).toMatch(/^code: /);
+    const bad = await scan(staff, event.id, { code: "", nonce: "n".repeat(101) });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error?.details?.map((detail) => detail.path).sort()).toEqual(["code", "nonce"]);
+    expect(bad.body.error?.message).toMatch(/code: required/);
+    expect(bad.body.error?.message).toMatch(/nonce: at most 100 characters/);
+  });
+
+  it("counts tickets issued and check-ins for staff; 403 for members, 404 for outsiders, 401 anonymous", async () => {
+    const event = await createEvent(admin, community);
+    const ticket = await takeTicket(member, event.id);
+    await takeTicket(staff, event.id);
+    expect(await stats(staff, event.id)).toEqual({ status: 200, body: { ticketsIssued: 2, checkedIn: 0 } });
+    await scan(staff, event.id, { code: ticket.code });
+    await scan(staff, event.id, { code: ticket.code });
+    expect(await stats(admin, event.id)).toEqual({ status: 200, body: { ticketsIssued: 2, checkedIn: 1 } });
+    expect((await stats(member, event.id)).status).toBe(403);
+    expect((await stats(outsider, event.id)).status).toBe(404);
+    expect((await new HttpClient(server.url).get(`/api/events/${event.id}/checkins/stats`)).status).toBe(401);
+  });
+
+  describe("the door: 50 tickets, 200 scans at once", () => {
+    let holders: TestUser[];
+    let scanners: TestUser[];
+
+    beforeAll(async () => {
+      holders = await registerUsers(server, 50, "Guest");
+      scanners = await registerUsers(server, 4, "Door");
+      await addMembers(server, community, holders);
+      await addMembers(server, community, scanners, "staff");
+    });
+
+    it("admits each ticket exactly once and gives every request the right answer", async () => {
+      const event: EventDto = await createEvent(admin, community, { capacity: 50 });
+      const otherEvent: EventDto = await createEvent(admin, community);
+      const doorTickets = await Promise.all(holders.map((holder) => takeTicket(holder, event.id)));
+      const otherTickets = await Promise.all(holders.slice(0, 10).map((holder) => takeTicket(holder, otherEvent.id)));
+
+      type Expect = { kind: "valid"; ticket: TicketDto; holder: TestUser } | { kind: "invalid"; reason: string };
+      interface Planned {
+        body: { code: string; nonce?: string };
+        /** Requests of one scan share it: the same nonce, or a request without one on its own. */
+        scanKey: string;
+        expect: Expect;
+      }
+      const planned: Planned[] = [];
+      doorTickets.forEach((ticket, index) => {
+        const holder = holders[index] as TestUser;
+        const valid: Expect = { kind: "valid", ticket, holder };
+        const tapNonce = `tap-${index}-${randomUUID()}`;
+        for (let copy = 0; copy < (index % 2 === 0 ? 3 : 2); copy++) {
+          planned.push({ body: { code: ticket.code, nonce: tapNonce }, scanKey: tapNonce, expect: valid });
+        }
+        if (index % 2 === 0) {
+          const nonce = `second-${index}-${randomUUID()}`;
+          planned.push({ body: { code: ticket.code, nonce }, scanKey: nonce, expect: valid });
+        } else {
+          planned.push({ body: { code: ticket.code }, scanKey: `no-nonce-${index}`, expect: valid });
+        }
+      });
+      for (let index = 0; index < 11; index++) {
+        const ticket = doorTickets[index] as TicketDto;
+        const forgery = alter(ticket.code, 3 + index * 6);
+        const nonce = `forged-${index}`;
+        planned.push({
+          body: index % 2 ? { code: forgery, nonce } : { code: forgery },
+          scanKey: nonce,
+          expect: { kind: "invalid", reason: "unknown_code" },
+        });
+      }
+      for (let index = 0; index < 2; index++) {
+        const orphan = server.container.ticketCodes.sign({ ticketId: randomUUID(), eventId: event.id });
+        const nonce = `orphan-${randomUUID()}`;
+        for (let copy = 0; copy < 2; copy++) {
+          planned.push({ body: { code: orphan, nonce }, scanKey: nonce, expect: { kind: "invalid", reason: "unknown_code" } });
+        }
+      }
+      otherTickets.forEach((ticket, index) => {
+        const nonce = `elsewhere-${index}`;
+        planned.push({
+          body: index % 2 ? { code: ticket.code, nonce } : { code: ticket.code },
+          scanKey: nonce,
+          expect: { kind: "invalid", reason: "wrong_event" },
+        });
+      });
+      expect(planned).toHaveLength(200);
+      // Shuffled, so first scans, duplicates and retries interleave.
+      for (let index = planned.length - 1; index > 0; index--) {
+        const other = Math.floor(Math.random() * (index + 1));
+        [planned[index], planned[other]] = [planned[other] as Planned, planned[index] as Planned];
+      }
+
+      const answers = await Promise.all(
+        planned.map((plan, index) => scan(scanners[index % scanners.length] as TestUser, event.id, plan.body)),
+      );
+
+      expect(answers.filter((answer) => ![200, 201, 422].includes(answer.status))).toEqual([]);
+      expect(await checkinRows(event.id)).toBe(50);
+      expect(await checkinRows(otherEvent.id)).toBe(0);
+
+      // Every request with a nonce got the same answer as the others with that nonce.
+      const byScan = new Map<string, Answer[]>();
+      planned.forEach((plan, index) => byScan.set(plan.scanKey, [...(byScan.get(plan.scanKey) ?? []), answers[index] as Answer]));
+      for (const [, group] of byScan) {
+        const [first, ...rest] = group as [Answer, ...Answer[]];
+        for (const answer of rest) {
+          expect(answer.status).toBe(first.status);
+          expect(withoutRequestId(answer.body)).toEqual(withoutRequestId(first.body));
+        }
+      }
+      for (const answer of answers) if (answer.status === 422) expect(answer.body.error?.requestId).toBe(answer.requestId);
+
+      // Per ticket: exactly one scan admitted it; every other scan saw the first check-in's time.
+      for (const [index, ticket] of doorTickets.entries()) {
+        const holder = holders[index] as TestUser;
+        const scansOfTicket = [
+          ...new Set(
+            planned.filter((plan) => plan.expect.kind === "valid" && plan.expect.ticket.id === ticket.id).map((plan) => plan.scanKey),
+          ),
+        ];
+        const firstAnswers = scansOfTicket.map((key) => (byScan.get(key) as Answer[])[0] as Answer);
+        const admitted = firstAnswers.filter((answer) => answer.status === 201);
+        expect(admitted).toHaveLength(1);
+        const admission = admitted[0] as Answer;
+        expect(admission.body).toEqual({ result: "checked_in", ticket, member: { name: holder.name }, checkedInAt: expect.any(String) });
+        for (const answer of firstAnswers.filter((answer) => answer !== admission)) {
+          expect(answer).toMatchObject({
+            status: 200,
+            body: { result: "already_checked_in", firstCheckedInAt: admission.body.checkedInAt, member: { name: holder.name } },
+          });
+        }
+      }
+      planned.forEach((plan, index) => {
+        if (plan.expect.kind !== "invalid") return;
+        expect(answers[index]).toMatchObject({
+          status: 422,
+          body: { result: "invalid", reason: plan.expect.reason, error: { code: "invalid_ticket", reason: plan.expect.reason } },
+        });
+      });
+
+      expect(await stats(staff, event.id)).toEqual({ status: 200, body: { ticketsIssued: 50, checkedIn: 50 } });
+      // Every claimed nonce holds its answer: none was left half-written.
+      const [unanswered] = await server.container.db
+        .select({ n: count() })
+        .from(checkinScans)
+        .where(and(eq(checkinScans.eventId, event.id), isNull(checkinScans.httpStatus)));
+      expect(unanswered?.n).toBe(0);
+    });
+  });
+});

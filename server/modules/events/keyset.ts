@@ -1,0 +1,33 @@
+import { sql, type AnyColumn, type SQL } from "drizzle-orm";
+import { z } from "zod";
+
+/**
+ * Keyset pagination on (a timestamp, an id). The timestamp travels in the cursor
+ * as ISO 8601 in UTC with microseconds, read by Postgres itself: a JavaScript
+ * Date keeps only milliseconds, and a cursor that loses precision skips or
+ * repeats rows.
+ */
+const MICROSECOND_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+const timestampKey = z
+  .string()
+  .regex(MICROSECOND_ISO)
+  // Rejects what the pattern lets through but Postgres would refuse (month 13, February 31): a 400, never a 500.
+  .refine((value) => {
+    const date = new Date(value);
+    return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 23) === value.slice(0, 23);
+  });
+
+/** The shape `decodeCursor` checks: [timestamp, id]. */
+export const timestampIdCursor = z.tuple([timestampKey, z.uuid()]);
+export type TimestampIdCursor = z.infer<typeof timestampIdCursor>;
+
+/** The column as the cursor carries it. */
+export function timestampKeyOf(column: AnyColumn): SQL<string> {
+  return sql<string>`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
+
+/** Rows after the cursor in (timestamp, id) ascending order; a row comparison the (…, timestamp, id) index serves. */
+export function afterCursor(timestamp: AnyColumn, id: AnyColumn, cursor: TimestampIdCursor): SQL {
+  return sql`(${timestamp}, ${id}) > (${cursor[0]}::timestamptz, ${cursor[1]}::uuid)`;
+}
