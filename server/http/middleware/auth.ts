@@ -46,3 +46,9 @@ export function currentUser(req: Request): AuthenticatedUser {
   if (!req.user) throw new AppError("unauthenticated", "sign in first");
   return req.user;
 }
+
+/** Placed before `validated(...)`: an anonymous caller gets 401, whatever the shape of the request. */
+export const signedIn: RequestHandler = (req, _res, next) => {
+  currentUser(req);
+  next();
+};

@@ -1,7 +1,8 @@
-import { and, asc, desc, eq, gt, ilike, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, ilike, or, sql } from "drizzle-orm";
 import type { Role } from "../../../shared/api/communities.ts";
 import { communities, memberships, users, type CommunityRow, type MembershipRow } from "../../../shared/schema/index.ts";
 import type { Executor } from "../../infra/db/client.ts";
+import { beforeCursor, timestampKeyOf, type TimestampIdCursor } from "../../infra/db/keyset.ts";
 import type { MemberRow } from "./communities.presenter.ts";
 
 export interface NewCommunity {
@@ -120,21 +121,12 @@ export class CommunitiesRepository {
   }
 
   /** The caller's communities, most recently joined first. */
-  async communitiesOf(db: Executor, userId: string, limit: number, before?: { joinedAt: Date; communityId: string }) {
-    const conditions = [eq(memberships.userId, userId)];
-    if (before) {
-      conditions.push(
-        or(
-          lt(memberships.joinedAt, before.joinedAt),
-          and(eq(memberships.joinedAt, before.joinedAt), lt(memberships.communityId, before.communityId)),
-        )!,
-      );
-    }
+  async communitiesOf(db: Executor, userId: string, limit: number, before: TimestampIdCursor | undefined) {
     return db
-      .select({ community: communities, role: memberships.role, joinedAt: memberships.joinedAt })
+      .select({ community: communities, role: memberships.role, joinedAtKey: timestampKeyOf(memberships.joinedAt) })
       .from(memberships)
       .innerJoin(communities, eq(communities.id, memberships.communityId))
-      .where(and(...conditions))
+      .where(and(eq(memberships.userId, userId), before ? beforeCursor(memberships.joinedAt, memberships.communityId, before) : undefined))
       .orderBy(desc(memberships.joinedAt), desc(memberships.communityId))
       .limit(limit + 1);
   }

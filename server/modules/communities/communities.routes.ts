@@ -11,7 +11,7 @@ import {
 } from "../../../shared/api/communities.ts";
 import { pageQuery } from "../../../shared/api/pagination.ts";
 import { validated } from "../../http/validate.ts";
-import { currentUser } from "../../http/middleware/auth.ts";
+import { currentUser, signedIn } from "../../http/middleware/auth.ts";
 import type { CommunitiesService } from "./communities.service.ts";
 import type { NewsService } from "./news.service.ts";
 import { presentCommunity, presentMembership } from "./communities.presenter.ts";
@@ -21,6 +21,7 @@ export function communitiesRoutes(communities: CommunitiesService, news: NewsSer
 
   router.post(
     "/communities",
+    signedIn,
     validated({ body: createCommunityBody }, async ({ body }, req, res) => {
       const community = await communities.create(currentUser(req), body);
       res.status(201).json({ community: presentCommunity(community) });
@@ -29,6 +30,7 @@ export function communitiesRoutes(communities: CommunitiesService, news: NewsSer
 
   router.get(
     "/communities",
+    signedIn,
     validated({ query: pageQuery }, async ({ query }, req, res) => {
       res.json(await communities.myCommunities(currentUser(req), query));
     }),
@@ -43,6 +45,7 @@ export function communitiesRoutes(communities: CommunitiesService, news: NewsSer
 
   router.patch(
     "/communities/:slug",
+    signedIn,
     validated({ params: slugParams, body: updateCommunityBody }, async ({ params, body }, req, res) => {
       res.json({ community: presentCommunity(await communities.update(currentUser(req), params.slug, body)) });
     }),
@@ -50,6 +53,7 @@ export function communitiesRoutes(communities: CommunitiesService, news: NewsSer
 
   router.post(
     "/communities/:slug/join",
+    signedIn,
     validated({ params: slugParams }, async ({ params }, req, res) => {
       res.status(201).json({ membership: presentMembership(await communities.join(currentUser(req), params.slug)) });
     }),
@@ -57,6 +61,7 @@ export function communitiesRoutes(communities: CommunitiesService, news: NewsSer
 
   router.get(
     "/communities/:slug/members",
+    signedIn,
     validated({ params: slugParams, query: membersQuery }, async ({ params, query }, req, res) => {
       res.json(await communities.members(currentUser(req), params.slug, query));
     }),
@@ -64,6 +69,7 @@ export function communitiesRoutes(communities: CommunitiesService, news: NewsSer
 
   router.post(
     "/communities/:slug/members",
+    signedIn,
     validated({ params: slugParams, body: addMemberBody }, async ({ params, body }, req, res) => {
       const membership = await communities.addMember(currentUser(req), params.slug, body.email, body.role ?? "member");
       res.status(201).json({ membership: presentMembership(membership) });
@@ -72,6 +78,7 @@ export function communitiesRoutes(communities: CommunitiesService, news: NewsSer
 
   router.patch(
     "/communities/:slug/members/:userId",
+    signedIn,
     validated({ params: memberParams, body: changeRoleBody }, async ({ params, body }, req, res) => {
       const membership = await communities.changeRole(currentUser(req), params.slug, params.userId, body.role);
       res.json({ membership: presentMembership(membership) });
@@ -80,6 +87,7 @@ export function communitiesRoutes(communities: CommunitiesService, news: NewsSer
 
   router.delete(
     "/communities/:slug/members/:userId",
+    signedIn,
     validated({ params: memberParams }, async ({ params }, req, res) => {
       await communities.removeMember(currentUser(req), params.slug, params.userId);
       res.status(204).end();
@@ -88,6 +96,7 @@ export function communitiesRoutes(communities: CommunitiesService, news: NewsSer
 
   router.get(
     "/communities/:slug/news",
+    signedIn,
     validated({ params: slugParams, query: pageQuery }, async ({ params, query }, req, res) => {
       res.json(await news.list(currentUser(req), params.slug, query));
     }),
@@ -95,6 +104,7 @@ export function communitiesRoutes(communities: CommunitiesService, news: NewsSer
 
   router.post(
     "/communities/:slug/news",
+    signedIn,
     validated({ params: slugParams, body: createNewsBody }, async ({ params, body }, req, res) => {
       res.status(201).json({ news: await news.publish(currentUser(req), params.slug, body) });
     }),

@@ -17,6 +17,7 @@ import type { CommunitiesRepository } from "./communities.repo.ts";
 import { authorize, authorizeRoleChange, can } from "./policy.ts";
 import { presentCommunity, presentMember } from "./communities.presenter.ts";
 import { decodeCursor, toPage } from "../../http/cursor.ts";
+import { timestampIdCursor } from "../../infra/db/keyset.ts";
 import { alternativeSlug, slugFromName } from "./slug.ts";
 
 /** Generated slugs try "name", "name-2", ... this many times before giving up with 409. */
@@ -101,18 +102,12 @@ export class CommunitiesService {
   }
 
   async myCommunities(user: AuthenticatedUser, query: PageQuery): Promise<Page<MyCommunityDto>> {
-    const before = decodeCursor(query.cursor, z.tuple([z.iso.datetime(), z.uuid()]));
-    const rows = await this.repo.communitiesOf(
-      this.db,
-      user.id,
-      query.limit,
-      before && { joinedAt: new Date(before[0]), communityId: before[1] },
-    );
+    const rows = await this.repo.communitiesOf(this.db, user.id, query.limit, decodeCursor(query.cursor, timestampIdCursor));
     return toPage(
       rows,
       query.limit,
       (row) => ({ ...presentCommunity(row.community), role: row.role }),
-      (row) => [row.joinedAt.toISOString(), row.community.id],
+      (row) => [row.joinedAtKey, row.community.id],
     );
   }
 

@@ -1,6 +1,7 @@
-import { and, desc, eq, lt, or } from "drizzle-orm";
+import { and, desc, eq, getTableColumns } from "drizzle-orm";
 import { news, type NewsRow } from "../../../shared/schema/index.ts";
 import type { Executor } from "../../infra/db/client.ts";
+import { beforeCursor, timestampKeyOf, type TimestampIdCursor } from "../../infra/db/keyset.ts";
 
 export class NewsRepository {
   async insert(db: Executor, values: { communityId: string; authorId: string; title: string; body: string }): Promise<NewsRow> {
@@ -10,15 +11,11 @@ export class NewsRepository {
   }
 
   /** Newest first, along the (community, created_at, id) index. */
-  async page(db: Executor, communityId: string, limit: number, before?: { createdAt: Date; id: string }): Promise<NewsRow[]> {
-    const conditions = [eq(news.communityId, communityId)];
-    if (before) {
-      conditions.push(or(lt(news.createdAt, before.createdAt), and(eq(news.createdAt, before.createdAt), lt(news.id, before.id)))!);
-    }
+  async page(db: Executor, communityId: string, limit: number, before: TimestampIdCursor | undefined) {
     return db
-      .select()
+      .select({ ...getTableColumns(news), createdAtKey: timestampKeyOf(news.createdAt) })
       .from(news)
-      .where(and(...conditions))
+      .where(and(eq(news.communityId, communityId), before ? beforeCursor(news.createdAt, news.id, before) : undefined))
       .orderBy(desc(news.createdAt), desc(news.id))
       .limit(limit + 1);
   }

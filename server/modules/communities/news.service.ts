@@ -1,9 +1,9 @@
-import { z } from "zod";
 import type { NewsDto } from "../../../shared/api/communities.ts";
 import type { Page, PageQuery } from "../../../shared/api/pagination.ts";
 import type { Database } from "../../infra/db/client.ts";
 import type { AuthenticatedUser } from "../../http/middleware/auth.ts";
 import { decodeCursor, toPage } from "../../http/cursor.ts";
+import { timestampIdCursor } from "../../infra/db/keyset.ts";
 import type { CommunityAccess } from "./access.ts";
 import type { NewsRepository } from "./news.repo.ts";
 import { presentNews } from "./communities.presenter.ts";
@@ -23,8 +23,7 @@ export class NewsService {
 
   async list(reader: AuthenticatedUser, slug: string, query: PageQuery): Promise<Page<NewsDto>> {
     const { community } = await this.access.authorize({ slug }, reader.id, "read");
-    const before = decodeCursor(query.cursor, z.tuple([z.iso.datetime(), z.uuid()]));
-    const rows = await this.repo.page(this.db, community.id, query.limit, before && { createdAt: new Date(before[0]), id: before[1] });
-    return toPage(rows, query.limit, presentNews, (row) => [row.createdAt.toISOString(), row.id]);
+    const rows = await this.repo.page(this.db, community.id, query.limit, decodeCursor(query.cursor, timestampIdCursor));
+    return toPage(rows, query.limit, presentNews, (row) => [row.createdAtKey, row.id]);
   }
 }

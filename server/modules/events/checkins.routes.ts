@@ -4,7 +4,7 @@ import { currentUser } from "../../http/middleware/auth.ts";
 import { validated } from "../../http/validate.ts";
 import { presentScan } from "./checkins.presenter.ts";
 import type { CheckinsService } from "./checkins.service.ts";
-import { signedIn } from "./signed-in.ts";
+import { signedIn } from "../../http/middleware/auth.ts";
 
 export function checkinsRoutes(checkins: CheckinsService): Router {
   const router = Router();

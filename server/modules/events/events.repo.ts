@@ -2,7 +2,7 @@ import { and, asc, eq, getTableColumns } from "drizzle-orm";
 import type { Role } from "../../../shared/api/communities.ts";
 import { events, memberships, type EventRow } from "../../../shared/schema/index.ts";
 import type { Database } from "../../infra/db/client.ts";
-import { afterCursor, timestampKeyOf, type TimestampIdCursor } from "./keyset.ts";
+import { afterCursor, timestampKeyOf, type TimestampIdCursor } from "../../infra/db/keyset.ts";
 
 export interface NewEvent {
   communityId: string;

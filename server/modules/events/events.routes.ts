@@ -5,7 +5,7 @@ import { pageQuery, type Page } from "../../../shared/api/pagination.ts";
 import { currentUser } from "../../http/middleware/auth.ts";
 import { validated } from "../../http/validate.ts";
 import { presentEvent } from "./events.presenter.ts";
-import { signedIn } from "./signed-in.ts";
+import { signedIn } from "../../http/middleware/auth.ts";
 import type { EventsService } from "./events.service.ts";
 
 export function eventsRoutes(events: EventsService): Router {

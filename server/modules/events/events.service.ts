@@ -5,7 +5,7 @@ import { decodeCursor, toPage } from "../../http/cursor.ts";
 import type { CommunityAccess } from "../communities/access.ts";
 import type { EventAccess } from "./access.ts";
 import type { EventsRepository } from "./events.repo.ts";
-import { timestampIdCursor } from "./keyset.ts";
+import { timestampIdCursor } from "../../infra/db/keyset.ts";
 
 export interface RowPage<Row> {
   items: Row[];

@@ -2,7 +2,7 @@ import { and, asc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Role } from "../../../shared/api/communities.ts";
 import { events, memberships, tickets, type EventRow, type TicketRow } from "../../../shared/schema/index.ts";
 import type { Database } from "../../infra/db/client.ts";
-import { afterCursor, timestampKeyOf, type TimestampIdCursor } from "../events/keyset.ts";
+import { afterCursor, timestampKeyOf, type TimestampIdCursor } from "../../infra/db/keyset.ts";
 
 export interface TicketWithViewer {
   ticket: TicketRow;

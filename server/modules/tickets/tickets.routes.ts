@@ -4,7 +4,7 @@ import { pageQuery, type Page } from "../../../shared/api/pagination.ts";
 import { currentUser } from "../../http/middleware/auth.ts";
 import { validated } from "../../http/validate.ts";
 import { presentEvent } from "../events/events.presenter.ts";
-import { signedIn } from "../events/signed-in.ts";
+import { signedIn } from "../../http/middleware/auth.ts";
 import type { TicketCodes } from "./ticket-code.ts";
 import { presentTicket, renderQrSvg } from "./tickets.presenter.ts";
 import type { TicketsService } from "./tickets.service.ts";

@@ -5,7 +5,7 @@ import { decodeCursor, toPage } from "../../http/cursor.ts";
 import { can } from "../communities/policy.ts";
 import type { EventAccess } from "../events/access.ts";
 import type { RowPage } from "../events/events.service.ts";
-import { timestampIdCursor } from "../events/keyset.ts";
+import { timestampIdCursor } from "../../infra/db/keyset.ts";
 import type { TicketsRepository } from "./tickets.repo.ts";
 
 export class TicketsService {

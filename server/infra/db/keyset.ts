@@ -31,3 +31,8 @@ export function timestampKeyOf(column: AnyColumn): SQL<string> {
 export function afterCursor(timestamp: AnyColumn, id: AnyColumn, cursor: TimestampIdCursor): SQL {
   return sql`(${timestamp}, ${id}) > (${cursor[0]}::timestamptz, ${cursor[1]}::uuid)`;
 }
+
+/** Rows after the cursor in (timestamp, id) descending order (newest first). */
+export function beforeCursor(timestamp: AnyColumn, id: AnyColumn, cursor: TimestampIdCursor): SQL {
+  return sql`(${timestamp}, ${id}) < (${cursor[0]}::timestamptz, ${cursor[1]}::uuid)`;
+}
