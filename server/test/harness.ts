@@ -87,7 +87,9 @@ export async function startTestServer(overrides: EnvOverrides = {}, log: Capture
       await container.close();
       const failures = log.lines.filter((line) => line.msg === "request" && line.status === 500);
       if (failures.length > 0) {
-        throw new Error(`requests answered 500 (internal): ${failures.map((line) => `${String(line.method)} ${String(line.route)}`).join(", ")}`);
+        throw new Error(
+          `requests answered 500 (internal): ${failures.map((line) => `${String(line.method)} ${String(line.route)}`).join(", ")}`,
+        );
       }
     },
   };

@@ -6,14 +6,14 @@ import { checkinScans, checkins, tickets } from "../../../shared/schema/index.ts
 import { HttpClient, startTestServer, type TestServer } from "../../test/harness.ts";
 import {
   addMembers,
-  createCommunity,
+  insertCommunity,
   createEvent,
   registerUser,
   registerUsers,
   takeTicket,
   type TestCommunity,
   type TestUser,
-} from "./test-factories.ts";
+} from "../../test/db-factories.ts";
 
 interface ScanJson {
   result?: "checked_in" | "already_checked_in" | "invalid";
@@ -59,7 +59,7 @@ describe("check-in at the door", () => {
       registerUser(server, "Mia Member"),
       registerUser(server, "Olga Outsider"),
     ]);
-    community = await createCommunity(server, [
+    community = await insertCommunity(server, [
       { user: admin, role: "admin" },
       { user: staff, role: "staff" },
       { user: member, role: "member" },

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventDto } from "../../../shared/api/events.ts";
 import { HttpClient, startTestServer, type TestServer } from "../../test/harness.ts";
-import { createCommunity, createEvent, registerUser, type TestCommunity, type TestUser } from "./test-factories.ts";
+import { insertCommunity, createEvent, registerUser, type TestCommunity, type TestUser } from "../../test/db-factories.ts";
 
 interface ErrorJson {
   error: { code: string; message: string; details?: Array<{ path: string; message: string }> };
@@ -24,7 +24,7 @@ describe("events", () => {
       registerUser(server, "Mia Member"),
       registerUser(server, "Olga Outsider"),
     ]);
-    community = await createCommunity(server, [
+    community = await insertCommunity(server, [
       { user: admin, role: "admin" },
       { user: staff, role: "staff" },
       { user: member, role: "member" },
@@ -102,7 +102,7 @@ describe("events", () => {
   });
 
   it("lists events to members, upcoming first, page by page with an opaque cursor", async () => {
-    const listed = await createCommunity(server, [
+    const listed = await insertCommunity(server, [
       { user: admin, role: "admin" },
       { user: member, role: "member" },
     ]);

@@ -7,14 +7,14 @@ import { events, tickets } from "../../../shared/schema/index.ts";
 import { HttpClient, startTestServer, type TestServer } from "../../test/harness.ts";
 import {
   addMembers,
-  createCommunity,
+  insertCommunity,
   createEvent,
   registerUser,
   registerUsers,
   takeTicket,
   type TestCommunity,
   type TestUser,
-} from "../events/test-factories.ts";
+} from "../../test/db-factories.ts";
 
 describe("tickets", () => {
   let server: TestServer;
@@ -34,7 +34,7 @@ describe("tickets", () => {
       registerUser(server, "Otto Other"),
       registerUser(server, "Olga Outsider"),
     ]);
-    community = await createCommunity(server, [
+    community = await insertCommunity(server, [
       { user: admin, role: "admin" },
       { user: staff, role: "staff" },
       { user: member, role: "member" },

@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
-import type { Role } from "../../../shared/api/communities.ts";
-import type { EventDto, TicketDto } from "../../../shared/api/events.ts";
-import { communities, memberships } from "../../../shared/schema/index.ts";
-import { HttpClient, type TestServer } from "../../test/harness.ts";
+import type { Role } from "../../shared/api/communities.ts";
+import type { EventDto, TicketDto } from "../../shared/api/events.ts";
+import { communities, memberships } from "../../shared/schema/index.ts";
+import type { HttpClient, TestServer } from "./harness.ts";
+import { signedInUser } from "./factories.ts";
 
 /**
- * Test data for events, tickets and check-ins. Users come through the real
- * registration endpoint (so they hold a session); communities and memberships
- * are inserted directly, the communities routes being built elsewhere.
+ * Test data in bulk: users come through the real registration endpoint (so they
+ * hold a session); communities and memberships are inserted directly, which
+ * tests that need dozens of members at once can afford.
  */
 export interface TestUser {
   id: string;
@@ -18,12 +19,8 @@ export interface TestUser {
 }
 
 export async function registerUser(server: TestServer, name = "Member"): Promise<TestUser> {
-  const client = new HttpClient(server.url);
-  const email = `user-${randomUUID()}@example.test`;
-  const response = await client.post("/api/auth/register", { email, password: "correct horse battery", name });
-  if (response.status !== 201) throw new Error(`register answered ${response.status}: ${await response.text()}`);
-  const { user } = (await response.json()) as { user: { id: string } };
-  return { id: user.id, name, email, client };
+  const { user, client } = await signedInUser(server.url, name);
+  return { ...user, client };
 }
 
 export async function registerUsers(server: TestServer, count: number, prefix = "Member"): Promise<TestUser[]> {
@@ -36,7 +33,7 @@ export interface TestCommunity {
 }
 
 /** A community with the given members, in one transaction (member_count included). */
-export async function createCommunity(server: TestServer, members: Array<{ user: TestUser; role: Role }>): Promise<TestCommunity> {
+export async function insertCommunity(server: TestServer, members: Array<{ user: TestUser; role: Role }>): Promise<TestCommunity> {
   const slug = `c-${randomUUID().slice(0, 18)}`;
   return server.container.db.transaction(async (tx) => {
     const [community] = await tx
