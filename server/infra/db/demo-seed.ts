@@ -72,16 +72,14 @@ async function insertDemo(db: ReturnType<typeof drizzle>, login: DemoLogin): Pro
       })
       .returning();
     if (!community) throw new Error("demo community not created");
-    await tx
-      .insert(memberships)
-      .values(
-        created.map((user, index) => ({
-          communityId: community.id,
-          userId: user.id,
-          memberName: user.name,
-          role: index === 0 ? ("owner" as const) : ("member" as const),
-        })),
-      );
+    await tx.insert(memberships).values(
+      created.map((user, index) => ({
+        communityId: community.id,
+        userId: user.id,
+        memberName: user.name,
+        role: index === 0 ? ("owner" as const) : ("member" as const),
+      })),
+    );
     const [event] = await tx
       .insert(events)
       .values({
