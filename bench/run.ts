@@ -15,6 +15,7 @@ import { freePort } from "../server/infra/free-port.ts";
 import { startProcess, stopAll, type RunningProcess } from "./cluster.ts";
 import { selectScenarios, type Scenario, type ScenarioLoad } from "./scenarios.ts";
 import { resolveBenchServices, type BenchServices } from "./services.ts";
+import { buildServer } from "../server/build.ts";
 
 type TargetName = "baseline" | "product";
 
@@ -65,7 +66,8 @@ async function readConfig(): Promise<Config> {
     warmupS: positiveNumber("BENCH_WARMUP", 2, true),
     rounds: Math.max(1, Math.floor(positiveNumber("BENCH_ROUNDS", 1))),
     scenarios: selectScenarios(process.env.BENCH_SCENARIOS),
-    productCmd: customCmd ? customCmd.split(/\s+/) : [process.execPath, "--import", "tsx", "server/entry/primary.ts"],
+    // The bundle, as `npm start` runs it (built in main() before the run).
+    productCmd: customCmd ? customCmd.split(/\s+/) : [process.execPath, "dist/server/entry/primary.js"],
     services: await resolveBenchServices(),
   };
 }
@@ -296,6 +298,7 @@ async function main(): Promise<number> {
   const config = await readConfig();
   if (config.scenarios.length === 0) throw new Error(`no scenario matches BENCH_SCENARIOS=${process.env.BENCH_SCENARIOS}`);
   printParameters(config);
+  await buildServer();
   const servers = await startTargets(config);
   let results: Measurement[];
   try {

@@ -1,7 +1,7 @@
-import { fileURLToPath } from "node:url";
 import express, { type Express } from "express";
 import helmet from "helmet";
 import type { Container } from "./container.ts";
+import { CLIENT_DIR } from "./paths.ts";
 import { requestLog } from "./http/middleware/request-log.ts";
 import { jsonBody } from "./http/middleware/json-body.ts";
 import { sessions } from "./http/middleware/session.ts";
@@ -12,8 +12,6 @@ import { communitiesModule } from "./modules/communities/index.ts";
 import { eventsModule } from "./modules/events/index.ts";
 import { csrfProtection } from "./http/middleware/csrf.ts";
 import { authenticate } from "./http/middleware/auth.ts";
-
-const CLIENT_DIR = fileURLToPath(new URL("../client", import.meta.url));
 
 /**
  * The Express application, without listening (tests and the web worker both use

@@ -1,7 +1,7 @@
-import fs from "node:fs";
 import type { Redis } from "ioredis";
 import type { Store } from "express-session";
 import type { AppEnv } from "./config/env.ts";
+import { PACKAGE_VERSION } from "./paths.ts";
 import { createLogger, type Logger } from "./infra/logger.ts";
 import { createPool, resolveDriver, type DbPool } from "./infra/db/pool.ts";
 import { createDatabase, type Database } from "./infra/db/client.ts";
@@ -25,8 +25,6 @@ export interface Container {
   ticketCodes: TicketCodes;
   close(): Promise<void>;
 }
-
-const VERSION = (JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
 export async function buildContainer(
   config: AppEnv,
@@ -55,7 +53,7 @@ export async function buildContainer(
   );
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : undefined;
   if (redis) await connectRedis(redis, logger);
-  const health = new HealthMonitor({ pool, poolMax: config.plan.poolMaxPerProcess, redis, version: VERSION });
+  const health = new HealthMonitor({ pool, poolMax: config.plan.poolMaxPerProcess, redis, version: PACKAGE_VERSION });
   return {
     config,
     role,

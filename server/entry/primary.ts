@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url";
 import { childEnvironment, commandLineRole, loadConfig, setEnvironment, type AppEnv } from "../config/env.ts";
 import { missingDevSecrets } from "../config/dev-secrets.ts";
 import { checkBudgetAgainstServer } from "../config/capacity.ts";
@@ -8,6 +7,7 @@ import { prepareDatabase, readServerLimits } from "../infra/db/migrate.ts";
 import { seedDemoOnce, type DemoLogin } from "../infra/db/demo-seed.ts";
 import { Supervisor, type ChildRole } from "./supervisor.ts";
 import { loadConfigOrExit } from "./child-process.ts";
+import { siblingEntry } from "../paths.ts";
 
 /**
  * The primary process. It loads no application code: it checks the
@@ -16,7 +16,7 @@ import { loadConfigOrExit } from "./child-process.ts";
  * `--role=web` or `--role=worker` runs one role alone, without a primary.
  */
 
-const entryFile = (role: ChildRole) => fileURLToPath(new URL(role === "web" ? "./web.ts" : "./worker.ts", import.meta.url));
+const entryFile = (role: ChildRole) => siblingEntry(import.meta.url, role);
 
 /** Time children get to drain beyond their own deadline before they are killed. */
 const STOP_MARGIN_MS = 5_000;

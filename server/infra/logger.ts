@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from "pino";
+import { DrizzleQueryError } from "drizzle-orm";
 import { requestContext } from "../http/request-context.ts";
 
 export type { Logger } from "pino";
@@ -36,6 +37,7 @@ export function createLogger({ level, role, destination }: LoggerOptions): Logge
     base: { pid: process.pid, role },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
+    serializers: { err: serializeError },
     // Every line logged while a request runs carries its id and user.
     mixin() {
       const context = requestContext.getStore();
@@ -54,4 +56,32 @@ export function describeDatabaseUrl(url: string): string {
   } catch {
     return "(unparseable url)";
   }
+}
+
+interface SerializedError {
+  type: string;
+  message: string;
+  code?: string;
+  stack?: string;
+  cause?: SerializedError | unknown;
+}
+
+/**
+ * Errors as logged: type, message, code, stack and cause, and nothing else. A
+ * failed query's parameters (emails, password hashes, reset links) are dropped
+ * from drizzle's message and stack, and a Postgres error's `detail`, which
+ * quotes row values, is not copied.
+ */
+export function serializeError(error: unknown): SerializedError | unknown {
+  if (!(error instanceof Error)) return error;
+  const message = error instanceof DrizzleQueryError ? `query failed (parameters withheld): ${error.query}` : error.message;
+  const code = (error as { code?: unknown }).code;
+  const stackFrames = error.stack?.split("\n").filter((line) => line.trimStart().startsWith("at "));
+  return {
+    type: error.name,
+    message,
+    ...(typeof code === "string" ? { code } : {}),
+    ...(stackFrames ? { stack: [`${error.name}: ${message}`, ...stackFrames].join("\n") } : {}),
+    ...(error.cause !== undefined ? { cause: serializeError(error.cause) } : {}),
+  };
 }

@@ -2,19 +2,21 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
 import net from "node:net";
 import readline from "node:readline";
-import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { BUILD_DIR } from "../build.ts";
+import { PROJECT_ROOT } from "../paths.ts";
 import { testEnv, type EnvOverrides } from "./harness.ts";
 import { freePort } from "../infra/free-port.ts";
 
 /**
- * The real primary (`node --import tsx server/entry/primary.ts`) as a child
+ * The real primary, as `npm start` runs it (the bundle in dist/, built by the
+ * test set-up from the current sources), as a child
  * process, for tests of what only a whole cluster does: round-robin, restarts,
  * reloads, shutdown. It runs in its own process group so that the test can see
  * (and kill) every process it leaves behind, workers and their helpers included.
  */
 
-const ROOT_DIR = fileURLToPath(new URL("../..", import.meta.url));
-const PRIMARY_ENTRY = fileURLToPath(new URL("../entry/primary.ts", import.meta.url));
+const PRIMARY_ENTRY = path.join(BUILD_DIR, "primary.js");
 
 export type ChildRole = "web" | "worker";
 export type JsonLine = Record<string, unknown>;
@@ -226,8 +228,8 @@ export class ClusterProcess {
 export async function startCluster(options: StartOptions = {}): Promise<ClusterProcess> {
   const port = options.port ?? (await freePort());
   const env = clusterEnv(port, options.env ?? {});
-  const child = spawn(process.execPath, ["--import", "tsx", PRIMARY_ENTRY], {
-    cwd: ROOT_DIR,
+  const child = spawn(process.execPath, ["--enable-source-maps", PRIMARY_ENTRY], {
+    cwd: PROJECT_ROOT,
     env,
     // A new process group (and session), whose id is the primary's pid: processesLeft() and kill() rely on it.
     detached: true,

@@ -7,6 +7,7 @@ import { pino } from "pino";
 import type { TestProject } from "vitest/node";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../infra/db/embedded.ts";
 import { prepareDatabase } from "../infra/db/migrate.ts";
+import { buildServer } from "../build.ts";
 import { answers, withDatabase } from "./services.ts";
 
 declare module "vitest" {
@@ -67,6 +68,8 @@ async function adminQuery(adminUrl: string, sql: string): Promise<void> {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Process tests start the bundle, as `npm start` does: build it from the sources under test.
+  await buildServer();
   const server = await findPostgres();
   const database = `test_${Date.now()}_${randomBytes(3).toString("hex")}`;
   await adminQuery(server.adminUrl, `create database ${database}`);

@@ -1,10 +1,8 @@
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { drizzle } from "drizzle-orm/node-postgres";
 import { migrate } from "drizzle-orm/node-postgres/migrator";
 import { runMigrations as installQueueSchema } from "graphile-worker";
-
-const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
+import { MIGRATIONS_DIR } from "../../paths.ts";
 
 /** Any constant shared by every process: who holds it applies migrations, the others wait. */
 const MIGRATION_LOCK_KEY = 726_354_102;
@@ -19,7 +17,7 @@ export async function prepareDatabase(url: string): Promise<void> {
   await client.connect();
   try {
     await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
-    await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+    await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_DIR });
     await installQueueSchema({ connectionString: url });
   } finally {
     await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
