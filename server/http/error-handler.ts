@@ -12,9 +12,27 @@ interface HttpLibraryError {
   expose?: boolean;
 }
 
+/** SQLSTATE classes and socket errors that mean "the database cannot be reached right now", not "the query is wrong". */
+const DATABASE_UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "57P01", "57P02", "57P03", "53300"]);
+const DATABASE_UNREACHABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/;
+
+/** Looks through the cause chain (drizzle wraps the driver's error). */
+function isDatabaseUnreachable(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && (DATABASE_UNREACHABLE_CODES.has(code) || code.startsWith("08"))) return true;
+    if (DATABASE_UNREACHABLE_MESSAGES.test(current.message)) return true;
+  }
+  return false;
+}
+
 /** Maps what libraries throw onto the contract's codes; anything unknown is an internal error. */
 function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (isDatabaseUnreachable(error)) {
+    return new AppError("unavailable", "the database is unreachable, retry shortly", { retryAfterS: 5, cause: error });
+  }
   const httpError = (typeof error === "object" && error !== null ? error : {}) as HttpLibraryError;
   switch (httpError.type) {
     case "entity.parse.failed":

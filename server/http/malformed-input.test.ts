@@ -38,6 +38,9 @@ describe("malformed input", () => {
   const writeRoutes = () => [
     ["POST", "/api/auth/register"],
     ["POST", "/api/auth/login"],
+    ["POST", "/api/auth/password-reset"],
+    ["POST", "/api/auth/password-reset/confirm"],
+    ["POST", "/api/auth/password"],
     ["POST", "/api/communities"],
     ["PATCH", `/api/communities/${slug}`],
     ["POST", `/api/communities/${slug}/members`],

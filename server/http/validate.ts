@@ -40,6 +40,8 @@ export function validated<S extends InputSchemas>(
   handler: (input: Parsed<S>, req: Request, res: Response, next: NextFunction) => unknown,
 ): RequestHandler {
   return (req, res, next) => {
+    // Kept for the latency line: once an error leaves the router, Express no longer knows the route's base path.
+    res.locals.route = `${req.baseUrl}${(req.route as { path?: string } | undefined)?.path ?? ""}`;
     const input = {} as Record<keyof InputSchemas, unknown>;
     for (const part of ["params", "query", "body"] as const) {
       const schema = schemas[part];

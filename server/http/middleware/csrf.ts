@@ -1,6 +1,58 @@
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
+import { AppError } from "../app-error.ts";
 
-/** Refuses cross-site state-changing browser requests. */
-export function csrfProtection(_trustedOrigins: readonly string[]): RequestHandler {
-  return (_req, _res, next) => next();
+const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+/** The types the JSON body parser reads (middleware/json-body.ts). */
+const JSON_TYPES = ["application/json", "application/*+json"];
+
+/**
+ * Refuses cross-site state-changing browser requests (mounted under /api).
+ *
+ * For POST, PUT, PATCH and DELETE:
+ * - an `Origin` header must be one of the trusted origins, exactly (`Origin: null`,
+ *   sent by sandboxed frames, `file:` pages and privacy-minded redirects, never is);
+ * - without `Origin`, a `Referer` header must come from a trusted origin;
+ * - with neither, the request passes: browsers send `Origin` with every
+ *   state-changing request, so it comes from a script, a scanner or curl, which
+ *   carry no victim's cookie;
+ * - a body must be JSON (`application/json` or `+json`): HTML forms can only send
+ *   urlencoded, multipart and text/plain bodies, so no form post reaches a
+ *   handler even from a trusted page (415 unsupported_media_type).
+ * The Stripe webhook (a raw body, signed) is mounted before this middleware.
+ */
+export function csrfProtection(trustedOrigins: readonly string[]): RequestHandler {
+  const trusted = new Set(trustedOrigins.filter((origin) => origin !== "null"));
+  return (req, _res, next) => {
+    if (!STATE_CHANGING.has(req.method)) return next();
+    const origin = req.get("origin");
+    if (origin !== undefined) {
+      if (!trusted.has(origin)) throw crossSite("Origin");
+    } else {
+      const referer = req.get("referer");
+      if (referer !== undefined && !trusted.has(originOf(referer))) throw crossSite("Referer");
+    }
+    if (hasBody(req) && !req.is(JSON_TYPES)) {
+      throw new AppError("unsupported_media_type", "body: send JSON, with Content-Type: application/json");
+    }
+    next();
+  };
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "null";
+  }
+}
+
+/** A body is announced by a non-zero Content-Length or by Transfer-Encoding (chunked). */
+function hasBody(req: Request): boolean {
+  if (req.get("transfer-encoding") !== undefined) return true;
+  const length = req.get("content-length");
+  return length !== undefined && length.trim() !== "0";
+}
+
+function crossSite(header: "Origin" | "Referer"): AppError {
+  return new AppError("forbidden", `cross-site request refused: ${header} is not an allowed origin`);
 }

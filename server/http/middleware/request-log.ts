@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Request, RequestHandler } from "express";
+import type { Request, RequestHandler, Response } from "express";
 import type { Logger } from "pino";
 import { requestContext } from "../request-context.ts";
 
@@ -16,7 +16,8 @@ function requestIdOf(req: Request): string {
 }
 
 /** The route template (`/api/communities/:slug`), never the raw path: ids and slugs stay out of the log's keys. */
-function routeTemplate(req: Request): string {
+function routeTemplate(req: Request, res: Response): string {
+  if (typeof res.locals.route === "string") return res.locals.route;
   const route = req.route as { path?: string } | undefined;
   if (route?.path === undefined) return "(unmatched)";
   return route.path === "/" && req.baseUrl ? req.baseUrl : `${req.baseUrl}${route.path}`;
@@ -37,7 +38,7 @@ export function requestLog(logger: Logger): RequestHandler {
         requestId: context.requestId,
         userId: context.userId,
         method: req.method,
-        route: routeTemplate(req),
+        route: routeTemplate(req, res),
         status: res.statusCode,
         durationMs,
         ...(res.writableFinished ? {} : { aborted: true }),

@@ -10,6 +10,11 @@ export class AccountsRepository {
     return row;
   }
 
+  async findById(id: string): Promise<UserRow | undefined> {
+    const [row] = await this.db.select().from(users).where(eq(users.id, id)).limit(1);
+    return row;
+  }
+
   async findSessionUser(id: string) {
     const [row] = await this.db
       .select({ id: users.id, email: users.email, name: users.name, sessionVersion: users.sessionVersion })

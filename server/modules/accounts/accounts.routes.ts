@@ -1,5 +1,12 @@
 import { Router } from "express";
-import { loginBody, registerBody, type UserResponse } from "../../../shared/api/auth.ts";
+import {
+  changePasswordBody,
+  loginBody,
+  passwordResetBody,
+  passwordResetConfirmBody,
+  registerBody,
+  type UserResponse,
+} from "../../../shared/api/auth.ts";
 import { validated } from "../../http/validate.ts";
 import { currentUser } from "../../http/middleware/auth.ts";
 import { signIn, signOut } from "../../http/session-control.ts";
@@ -22,7 +29,7 @@ export function accountsRoutes(accounts: AccountsService): Router {
   router.post(
     "/login",
     validated({ body: loginBody }, async ({ body }, req, res) => {
-      const user = await accounts.authenticate(body);
+      const user = await accounts.authenticate(body, { ip: req.ip });
       await signIn(req, user);
       res.json({ user: presentUser(user) } satisfies UserResponse);
     }),
@@ -37,6 +44,38 @@ export function accountsRoutes(accounts: AccountsService): Router {
   router.get("/me", async (req, res) => {
     res.json({ user: currentUser(req) } satisfies UserResponse);
   });
+
+  /** 202 whether or not the email has an account. */
+  router.post(
+    "/password-reset",
+    validated({ body: passwordResetBody }, async ({ body }, _req, res) => {
+      await accounts.requestPasswordReset(body.email);
+      res.status(202).json({});
+    }),
+  );
+
+  router.post(
+    "/password-reset/confirm",
+    validated({ body: passwordResetConfirmBody }, async ({ body }, _req, res) => {
+      await accounts.confirmPasswordReset(body);
+      res.status(204).end();
+    }),
+  );
+
+  /** Ends every other session of the account; this one continues under a new id. */
+  router.post(
+    "/password",
+    (req, _res, next) => {
+      currentUser(req); // 401 before any validation of the body
+      next();
+    },
+    validated({ body: changePasswordBody }, async ({ body }, req, res) => {
+      const user = currentUser(req);
+      const signedIn = await accounts.changePassword(user.id, body, { ip: req.ip });
+      await signIn(req, signedIn);
+      res.status(204).end();
+    }),
+  );
 
   return router;
 }
