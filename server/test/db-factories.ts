@@ -81,3 +81,27 @@ export async function takeTicket(user: TestUser, eventId: string): Promise<Ticke
   if (response.status !== 201) throw new Error(`take ticket answered ${response.status}: ${await response.text()}`);
   return ((await response.json()) as { ticket: TicketDto }).ticket;
 }
+
+/** The usual cast: an admin, a staff member and a member of one community, and an outsider who belongs elsewhere. */
+export interface CommunityCast {
+  admin: TestUser;
+  staff: TestUser;
+  member: TestUser;
+  outsider: TestUser;
+  community: TestCommunity;
+}
+
+export async function communityWithCast(server: TestServer): Promise<CommunityCast> {
+  const [admin, staff, member, outsider] = await Promise.all([
+    registerUser(server, "Ada Admin"),
+    registerUser(server, "Sam Staff"),
+    registerUser(server, "Mia Member"),
+    registerUser(server, "Olga Outsider"),
+  ]);
+  const community = await insertCommunity(server, [
+    { user: admin, role: "admin" },
+    { user: staff, role: "staff" },
+    { user: member, role: "member" },
+  ]);
+  return { admin, staff, member, outsider, community };
+}

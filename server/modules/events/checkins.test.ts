@@ -6,13 +6,12 @@ import { checkinScans, checkins, tickets } from "../../../shared/schema/index.ts
 import { HttpClient, startTestServer, type TestServer } from "../../test/harness.ts";
 import {
   addMembers,
-  insertCommunity,
   createEvent,
-  registerUser,
   registerUsers,
   takeTicket,
   type TestCommunity,
   type TestUser,
+  communityWithCast,
 } from "../../test/db-factories.ts";
 
 interface ScanJson {
@@ -53,17 +52,7 @@ describe("check-in at the door", () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    [admin, staff, member, outsider] = await Promise.all([
-      registerUser(server, "Ada Admin"),
-      registerUser(server, "Sam Staff"),
-      registerUser(server, "Mia Member"),
-      registerUser(server, "Olga Outsider"),
-    ]);
-    community = await insertCommunity(server, [
-      { user: admin, role: "admin" },
-      { user: staff, role: "staff" },
-      { user: member, role: "member" },
-    ]);
+    ({ admin, staff, member, outsider, community } = await communityWithCast(server));
   });
   afterAll(() => server.close());
 

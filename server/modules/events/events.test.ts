@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventDto } from "../../../shared/api/events.ts";
 import { HttpClient, startTestServer, type TestServer } from "../../test/harness.ts";
-import { insertCommunity, createEvent, registerUser, type TestCommunity, type TestUser } from "../../test/db-factories.ts";
+import { insertCommunity, createEvent, type TestCommunity, type TestUser, communityWithCast } from "../../test/db-factories.ts";
 
 interface ErrorJson {
   error: { code: string; message: string; details?: Array<{ path: string; message: string }> };
@@ -18,17 +18,7 @@ describe("events", () => {
 
   beforeAll(async () => {
     server = await startTestServer();
-    [admin, staff, member, outsider] = await Promise.all([
-      registerUser(server, "Ada Admin"),
-      registerUser(server, "Sam Staff"),
-      registerUser(server, "Mia Member"),
-      registerUser(server, "Olga Outsider"),
-    ]);
-    community = await insertCommunity(server, [
-      { user: admin, role: "admin" },
-      { user: staff, role: "staff" },
-      { user: member, role: "member" },
-    ]);
+    ({ admin, staff, member, outsider, community } = await communityWithCast(server));
   });
   afterAll(() => server.close());
 
