@@ -7,13 +7,19 @@
 // alternates baseline/product that many times and reports medians), BENCH_SCENARIOS
 // (comma-separated name substrings), BENCH_PRODUCT_CMD (replaces the product
 // command, whitespace-split; e.g. "node --import tsx bench/baseline.ts").
+//
+// The product runs in production mode, so its session cookie is Secure: it gets
+// TRUST_PROXY=loopback and the bench sends X-Forwarded-Proto: https, as the
+// TLS-terminating proxy in front of a deployment does (bench/fixtures.ts).
+// A scenario's setup failing stops the run; answers with another status than the
+// scenario expects are counted, and more than 1% of them fail the run.
 import { randomBytes } from "node:crypto";
 import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { freePort } from "../server/infra/free-port.ts";
 import { startProcess, stopAll, type RunningProcess } from "./cluster.ts";
-import { selectScenarios, type Scenario, type ScenarioLoad } from "./scenarios.ts";
+import { selectScenarios, type Scenario, type ScenarioLoad, type SetupContext } from "./scenarios.ts";
 import { resolveBenchServices, type BenchServices } from "./services.ts";
 import { buildServer } from "../server/build.ts";
 
@@ -28,6 +34,10 @@ interface Config {
   scenarios: Scenario[];
   productCmd: string[];
   services: BenchServices;
+  /** The product's TICKET_SIGNING_KEY, one per run: scenarios sign ticket codes with it. */
+  ticketSigningKey: string;
+  /** Selected scenarios that cannot run here, with the reason. */
+  skipped: Array<{ scenario: Scenario; reason: string }>;
 }
 
 interface Measurement {
@@ -38,7 +48,16 @@ interface Measurement {
   p99Ms: number;
   non2xx: number;
   errors: number;
+  /** Answers whose status is not the scenario's expected one (all 200 for the baseline). */
+  unexpected: number;
+  /** Answers per status code, e.g. { "201": 4210 }. */
+  statuses: Record<string, number>;
+  /** From the scenario's setup, read after the measured run. */
+  notes: string[];
 }
+
+/** Share of unexpected answers above which a row is measuring something else than its scenario. */
+const MAX_UNEXPECTED_SHARE = 0.01;
 
 /** A report section printed after the servers are stopped, so it gets the CPUs to itself. */
 interface ExtraSection {
@@ -59,17 +78,31 @@ function positiveNumber(name: string, fallback: number, allowZero = false): numb
 async function readConfig(): Promise<Config> {
   const workers = positiveNumber("WEB_CONCURRENCY", availableParallelism());
   const customCmd = process.env.BENCH_PRODUCT_CMD?.trim();
+  const services = await resolveBenchServices();
+  const skipped: Config["skipped"] = [];
+  const scenarios = selectScenarios(process.env.BENCH_SCENARIOS).filter((scenario) => {
+    const reason = scenario.unavailable?.({ databaseUrl: services.databaseUrl });
+    if (reason !== undefined) skipped.push({ scenario, reason });
+    return reason === undefined;
+  });
   return {
     workers: Math.floor(workers),
     connections: Math.floor(positiveNumber("BENCH_CONNECTIONS", 100)),
     durationS: positiveNumber("BENCH_DURATION", 10),
     warmupS: positiveNumber("BENCH_WARMUP", 2, true),
     rounds: Math.max(1, Math.floor(positiveNumber("BENCH_ROUNDS", 1))),
-    scenarios: selectScenarios(process.env.BENCH_SCENARIOS),
+    scenarios,
     // The bundle, as `npm start` runs it (built in main() before the run).
     productCmd: customCmd ? customCmd.split(/\s+/) : [process.execPath, "dist/server/entry/primary.js"],
-    services: await resolveBenchServices(),
+    services,
+    ticketSigningKey: randomBytes(32).toString("hex"),
+    skipped,
   };
+}
+
+function sessionStore(services: BenchServices): string {
+  if (services.redisUrl) return "Redis";
+  return services.databaseUrl ? "Postgres (local mode, no Redis)" : "embedded Postgres (local mode, no Redis)";
 }
 
 async function startBaseline(config: Config): Promise<RunningProcess> {
@@ -89,7 +122,9 @@ async function startProduct(config: Config): Promise<RunningProcess> {
     PORT: String(port),
     NODE_ENV: "production",
     SESSION_SECRET: randomBytes(32).toString("hex"),
-    TICKET_SIGNING_KEY: randomBytes(32).toString("hex"),
+    TICKET_SIGNING_KEY: config.ticketSigningKey,
+    // Secure session cookies over the bench's plain HTTP: see the header comment.
+    TRUST_PROXY: "loopback",
     LOG_LEVEL: "warn",
     WEB_CONCURRENCY: String(config.workers),
   };
@@ -130,10 +165,42 @@ function autocannonOptions(url: string, method: Scenario["method"], load: Scenar
  * The baseline always gets a plain GET on its own path; the product gets the
  * scenario, prepared by its setup.
  */
-async function optionsFor(target: TargetName, server: RunningProcess, scenario: Scenario, config: Config): Promise<autocannon.Options> {
+async function loadFor(
+  target: TargetName,
+  server: RunningProcess,
+  scenario: Scenario,
+  config: Config,
+  warm: boolean,
+): Promise<ScenarioLoad> {
+  if (target === "baseline" || !scenario.setup) return {};
+  const context: SetupContext = {
+    baseUrl: server.url,
+    databaseUrl: config.services.databaseUrl,
+    ticketSigningKey: config.ticketSigningKey,
+    sessionStore: sessionStore(config.services),
+    connections: config.connections,
+    durationS: config.durationS,
+    warmupS: warm ? config.warmupS : 0,
+  };
+  try {
+    return await scenario.setup(context);
+  } catch (error) {
+    throw new Error(`setup of "${scenario.name}" failed: ${errorMessage(error)}\n--- product's last output ---\n${server.outputTail()}`, {
+      cause: error,
+    });
+  }
+}
+
+function optionsFor(
+  target: TargetName,
+  server: RunningProcess,
+  scenario: Scenario,
+  load: ScenarioLoad,
+  config: Config,
+): autocannon.Options {
   if (target === "baseline") return autocannonOptions(server.url + scenario.baselinePath, "GET", {}, config);
-  const load = scenario.setup ? await scenario.setup(server.url) : {};
-  return autocannonOptions(server.url + scenario.path, scenario.method, load, config);
+  const { path, notes: _notes, ...autocannonLoad } = load;
+  return autocannonOptions(server.url + (path ?? scenario.path), scenario.method, autocannonLoad, config);
 }
 
 async function measure(
@@ -143,13 +210,17 @@ async function measure(
   config: Config,
   warm: boolean,
 ): Promise<Measurement> {
-  const options = await optionsFor(target, server, scenario, config);
+  const load = await loadFor(target, server, scenario, config, warm);
+  const options = optionsFor(target, server, scenario, load, config);
   // Unmeasured warm-up so JIT and connection setup don't count against whichever target goes first.
   if (warm && config.warmupS > 0) await autocannon({ ...options, duration: config.warmupS });
   const result = await autocannon(options);
   if (!server.isRunning()) {
     throw new Error(`${target} exited during "${scenario.name}"\n--- last output ---\n${server.outputTail()}`);
   }
+  const expected = String(target === "baseline" ? 200 : (scenario.expectStatus ?? 200));
+  const statuses = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([status, stat]) => [status, stat.count ?? 0]));
+  const answered = Object.values(statuses).reduce((sum, n) => sum + n, 0);
   return {
     scenario: scenario.name,
     target,
@@ -158,6 +229,9 @@ async function measure(
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    unexpected: answered - (statuses[expected] ?? 0),
+    statuses,
+    notes: load.notes ? await load.notes() : [],
   };
 }
 
@@ -180,7 +254,7 @@ async function runScenarios(config: Config, servers: Record<TargetName, RunningP
   return results;
 }
 
-/** Per-metric median across rounds (errors are summed: any error matters). */
+/** Per-metric median across rounds (errors and unexpected answers are summed: any of them matters). */
 function median(runs: Measurement[]): Measurement {
   const first = runs[0];
   if (first === undefined) throw new Error("median of no runs");
@@ -196,7 +270,16 @@ function median(runs: Measurement[]): Measurement {
     p99Ms: mid((m) => m.p99Ms),
     non2xx: sum((m) => m.non2xx),
     errors: sum((m) => m.errors),
+    unexpected: sum((m) => m.unexpected),
+    statuses: sumStatuses(runs),
+    notes: [...new Set(runs.flatMap((m) => m.notes))],
   };
+}
+
+function sumStatuses(runs: Measurement[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const run of runs) for (const [status, n] of Object.entries(run.statuses)) total[status] = (total[status] ?? 0) + n;
+  return total;
 }
 
 function printParameters(config: Config): void {
@@ -209,9 +292,13 @@ function printParameters(config: Config): void {
   );
   console.log(`  product: ${config.productCmd.join(" ")}`);
   console.log(
-    `  product data: ${config.services.databaseUrl ? "Postgres at DATABASE_URL or 127.0.0.1" : "embedded Postgres"}, ${config.services.redisUrl ? "sessions in Redis" : "local mode (no Redis)"}`,
+    `  product data: ${config.services.databaseUrl ? "Postgres at DATABASE_URL or 127.0.0.1" : "embedded Postgres"}, sessions in ${sessionStore(config.services)}`,
+  );
+  console.log(
+    "  product behind a simulated TLS proxy (Secure session cookie): TRUST_PROXY=loopback, signed-in requests carry X-Forwarded-Proto: https",
   );
   console.log(`  scenarios: ${config.scenarios.map((s) => s.name).join(", ")}`);
+  for (const { scenario, reason } of config.skipped) console.log(`  skipped: ${scenario.name}: ${reason}`);
 }
 
 function formatRow(m: Measurement, baseline: Measurement | undefined): string[] {
@@ -245,6 +332,35 @@ function printTable(results: Measurement[]): void {
       .trimEnd();
   console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
   for (const row of rows) console.log(line(row));
+}
+
+/**
+ * Scenario notes, and a loud line for every row whose answers are not what the
+ * scenario measures. False when a row is off by more than MAX_UNEXPECTED_SHARE.
+ */
+function printNotesAndChecks(results: Measurement[]): boolean {
+  let ok = true;
+  const lines: string[] = [];
+  for (const m of results) {
+    for (const note of m.notes) lines.push(`  ${m.scenario}: ${note}`);
+    const answered = Object.values(m.statuses).reduce((sum, n) => sum + n, 0);
+    const statuses = Object.entries(m.statuses)
+      .map(([status, n]) => `${status} × ${n.toLocaleString("en-US")}`)
+      .join(", ");
+    if (m.target === "product" && m.unexpected === 0) lines.push(`  ${m.scenario}: product answered ${statuses || "nothing"}`);
+    if (m.unexpected > 0 || answered === 0) {
+      const share = answered === 0 ? 1 : m.unexpected / answered;
+      const wrong = share > MAX_UNEXPECTED_SHARE;
+      if (wrong) ok = false;
+      lines.push(
+        `  ${wrong ? "MEASURING THE WRONG THING" : "warning"}: ${m.scenario} -> ${m.target}: ` +
+          `${m.unexpected.toLocaleString("en-US")} of ${answered.toLocaleString("en-US")} answers with an unexpected status (${statuses || "no answers"})`,
+      );
+    }
+    if (m.errors > 0) lines.push(`  warning: ${m.scenario} -> ${m.target}: ${m.errors} connection errors or timeouts`);
+  }
+  if (lines.length > 0) console.log(`\nNotes\n${lines.join("\n")}`);
+  return ok;
 }
 
 /** Report sections run after all servers are stopped, so each gets the CPUs to itself. */
@@ -307,7 +423,9 @@ async function main(): Promise<number> {
     await stopAll();
   }
   printTable(results);
-  return (await printExtraSections(config)) ? 0 : 1;
+  const answersOk = printNotesAndChecks(results);
+  const sectionsOk = await printExtraSections(config);
+  return answersOk && sectionsOk ? 0 : 1;
 }
 
 main().then(
