@@ -67,7 +67,14 @@ async function adminQuery(adminUrl: string, sql: string): Promise<void> {
   }
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+interface SharedServices {
+  databaseUrl: string;
+  redis: { url: string; skipReason: string };
+  teardown(): Promise<void>;
+}
+
+/** One Postgres database, one Redis decision, one build per run, whatever the number of vitest projects asking. */
+async function startServices(): Promise<SharedServices> {
   // Process tests start the bundle, as `npm start` does: build it from the sources under test.
   await buildServer();
   const server = await findPostgres();
@@ -75,12 +82,36 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await adminQuery(server.adminUrl, `create database ${database}`);
   const databaseUrl = withDatabase(server.adminUrl, database);
   await prepareDatabase(databaseUrl);
-  const redis = await findRedis();
-  project.provide("databaseUrl", databaseUrl);
-  project.provide("redisUrl", redis.url);
-  project.provide("redisSkipReason", redis.skipReason);
+  return {
+    databaseUrl,
+    redis: await findRedis(),
+    async teardown() {
+      await adminQuery(server.adminUrl, `drop database if exists ${database} with (force)`);
+      await server.stop();
+    },
+  };
+}
+
+/**
+ * Vitest loads this module once per project; the services live on globalThis so
+ * that every project of the run shares them, and the last to finish tears them down.
+ */
+const SHARED = Symbol.for("community-platform.test-services");
+interface SharedState {
+  services: Promise<SharedServices>;
+  users: number;
+}
+const registry = globalThis as typeof globalThis & { [SHARED]?: SharedState };
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const state = (registry[SHARED] ??= { services: startServices(), users: 0 });
+  state.users += 1;
+  const services = await state.services;
+  project.provide("databaseUrl", services.databaseUrl);
+  project.provide("redisUrl", services.redis.url);
+  project.provide("redisSkipReason", services.redis.skipReason);
   return async () => {
-    await adminQuery(server.adminUrl, `drop database if exists ${database} with (force)`);
-    await server.stop();
+    state.users -= 1;
+    if (state.users === 0) await services.teardown();
   };
 }
