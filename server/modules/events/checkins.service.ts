@@ -35,16 +35,18 @@ export class CheckinsService {
     if (check.claims.eventId !== event.id) return invalid("wrong_event");
     const { ticketId } = check.claims;
     const { nonce } = input;
+    // Without a nonce there is no answer to store: the check-in insert, arbitrated by the primary key, needs no transaction.
+    if (nonce === undefined) return this.admit(this.repo, ticketId, event.id, staffId);
 
     return this.repo.transaction(async (tx) => {
-      if (nonce !== undefined && !(await tx.claimNonce(event.id, nonce))) {
+      if (!(await tx.claimNonce(event.id, nonce))) {
         const stored = await tx.storedAnswer(event.id, nonce);
         // The claim and its answer commit together: a claimed nonce without an answer cannot be seen.
         if (!stored?.httpStatus || !stored.response) throw new Error("check-in nonce claimed without a stored answer");
         return { status: stored.httpStatus, response: stored.response };
       }
       const outcome = await this.admit(tx, ticketId, event.id, staffId);
-      if (nonce !== undefined) await tx.storeAnswer(event.id, nonce, outcome.status, outcome.response);
+      await tx.storeAnswer(event.id, nonce, outcome.status, outcome.response);
       return outcome;
     });
   }
