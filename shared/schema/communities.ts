@@ -1,5 +1,5 @@
-import { sql } from "drizzle-orm";
 import { index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { generatedId, ownedBy } from "./columns.ts";
 import { users } from "./users.ts";
 
 export const joinPolicy = pgEnum("join_policy", ["open", "invite"]);
@@ -9,9 +9,7 @@ export const memberRole = pgEnum("member_role", ["owner", "admin", "staff", "mem
 export const communities = pgTable(
   "communities",
   {
-    id: uuid("id")
-      .primaryKey()
-      .default(sql`gen_random_uuid()`),
+    id: generatedId(),
     slug: text("slug").notNull(),
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
@@ -27,12 +25,8 @@ export const communities = pgTable(
 export const memberships = pgTable(
   "memberships",
   {
-    communityId: uuid("community_id")
-      .notNull()
-      .references(() => communities.id, { onDelete: "cascade" }),
-    userId: uuid("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    communityId: ownedBy("community_id", () => communities.id),
+    userId: ownedBy("user_id", () => users.id),
     role: memberRole("role").notNull().default("member"),
     /** The member's name, copied at join: the members page is then one index range scan in name order. */
     memberName: text("member_name").notNull(),
@@ -48,12 +42,8 @@ export const memberships = pgTable(
 export const news = pgTable(
   "news",
   {
-    id: uuid("id")
-      .primaryKey()
-      .default(sql`gen_random_uuid()`),
-    communityId: uuid("community_id")
-      .notNull()
-      .references(() => communities.id, { onDelete: "cascade" }),
+    id: generatedId(),
+    communityId: ownedBy("community_id", () => communities.id),
     authorId: uuid("author_id").references(() => users.id, { onDelete: "set null" }),
     title: text("title").notNull(),
     body: text("body").notNull(),

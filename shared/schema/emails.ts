@@ -1,5 +1,5 @@
-import { sql } from "drizzle-orm";
-import { index, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { index, pgTable, text, timestamp } from "drizzle-orm/pg-core";
+import { generatedId } from "./columns.ts";
 
 /**
  * Every email the product sends, written in the transaction of what causes it.
@@ -9,9 +9,7 @@ import { index, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 export const emails = pgTable(
   "emails",
   {
-    id: uuid("id")
-      .primaryKey()
-      .default(sql`gen_random_uuid()`),
+    id: generatedId(),
     toAddress: text("to_address").notNull(),
     template: text("template").notNull(),
     subject: text("subject").notNull(),

@@ -1,17 +1,13 @@
-import { sql } from "drizzle-orm";
 import { index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, jsonb, smallint } from "drizzle-orm/pg-core";
+import { generatedId, ownedBy } from "./columns.ts";
 import { users } from "./users.ts";
 import { communities } from "./communities.ts";
 
 export const events = pgTable(
   "events",
   {
-    id: uuid("id")
-      .primaryKey()
-      .default(sql`gen_random_uuid()`),
-    communityId: uuid("community_id")
-      .notNull()
-      .references(() => communities.id, { onDelete: "cascade" }),
+    id: generatedId(),
+    communityId: ownedBy("community_id", () => communities.id),
     title: text("title").notNull(),
     startsAt: timestamp("starts_at", { withTimezone: true, precision: 3 }).notNull(),
     endsAt: timestamp("ends_at", { withTimezone: true }),
@@ -30,15 +26,9 @@ export const ticketStatus = pgEnum("ticket_status", ["valid", "revoked"]);
 export const tickets = pgTable(
   "tickets",
   {
-    id: uuid("id")
-      .primaryKey()
-      .default(sql`gen_random_uuid()`),
-    eventId: uuid("event_id")
-      .notNull()
-      .references(() => events.id, { onDelete: "cascade" }),
-    userId: uuid("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    id: generatedId(),
+    eventId: ownedBy("event_id", () => events.id),
+    userId: ownedBy("user_id", () => users.id),
     status: ticketStatus("status").notNull().default("valid"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -52,9 +42,7 @@ export const checkins = pgTable(
     ticketId: uuid("ticket_id")
       .primaryKey()
       .references(() => tickets.id, { onDelete: "cascade" }),
-    eventId: uuid("event_id")
-      .notNull()
-      .references(() => events.id, { onDelete: "cascade" }),
+    eventId: ownedBy("event_id", () => events.id),
     scannedBy: uuid("scanned_by").references(() => users.id, { onDelete: "set null" }),
     checkedInAt: timestamp("checked_in_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -68,9 +56,7 @@ export const checkins = pgTable(
 export const checkinScans = pgTable(
   "checkin_scans",
   {
-    eventId: uuid("event_id")
-      .notNull()
-      .references(() => events.id, { onDelete: "cascade" }),
+    eventId: ownedBy("event_id", () => events.id),
     nonce: text("nonce").notNull(),
     httpStatus: smallint("http_status"),
     response: jsonb("response"),

@@ -1,12 +1,10 @@
-import { sql } from "drizzle-orm";
-import { integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { integer, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import { generatedId } from "./columns.ts";
 
 export const users = pgTable(
   "users",
   {
-    id: uuid("id")
-      .primaryKey()
-      .default(sql`gen_random_uuid()`),
+    id: generatedId(),
     /** Stored lower-cased and trimmed (see shared/api/auth.ts), so the unique index is case-insensitive. */
     email: text("email").notNull(),
     name: text("name").notNull(),
