@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AppError } from "./app-error.ts";
+import { AppError } from "../core/app-error.ts";
 
 /**
  * Opaque keyset cursors: the sort key of the last item of a page, encoded so

@@ -1,8 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { ErrorBody } from "../../shared/errors.ts";
-import { AppError } from "./app-error.ts";
-import { currentRequestId } from "./request-context.ts";
+import { AppError } from "../core/app-error.ts";
+import { currentRequestId } from "../core/request-context.ts";
 
 /** Errors raised by body-parser and friends carry an HTTP status and a `type`. */
 interface HttpLibraryError {

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { z } from "zod";
 import type { ErrorDetail } from "../../shared/errors.ts";
-import { AppError } from "./app-error.ts";
+import { AppError } from "../core/app-error.ts";
 
 interface InputSchemas {
   body?: z.ZodType;

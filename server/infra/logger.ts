@@ -1,6 +1,6 @@
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from "pino";
 import { DrizzleQueryError } from "drizzle-orm";
-import { requestContext } from "../http/request-context.ts";
+import { requestContext } from "../core/request-context.ts";
 
 export type { Logger } from "pino";
 

@@ -1,39 +1,109 @@
 import net from "node:net";
 
 /**
- * A TCP relay in front of a real service that a test can cut and restore, to
- * watch the product lose a dependency and get it back (Redis going away).
+ * A TCP relay in front of a real service (Postgres, Redis) that a test can cut
+ * and restore, to watch the product lose a dependency and get it back. The
+ * shared services are never stopped: only this relay is.
+ *
+ * Three ways to cut, as networks fail:
+ * - `refuse`: relayed connections are closed and nothing listens any more
+ *   (the service stopped): new connections are refused at once;
+ * - `reset`: relayed connections are reset (RST) and every new one is reset
+ *   as soon as it is accepted (a firewall rejecting, a crashed peer);
+ * - `drop`: nothing is relayed any more, in either direction, and nothing is
+ *   closed: new connections are accepted and left hanging (a network
+ *   partition, packets silently dropped). Only client-side deadlines end them.
+ * `restore` relays again; connections held by a `drop` resume where they stood.
  */
+export type CutMode = "refuse" | "reset" | "drop";
+
 export interface TcpProxy {
   port: number;
-  /** Closes every relayed connection and stops listening: the service looks gone. */
-  cut(): Promise<void>;
-  /** Listens again on the same port. */
+  cut(mode?: CutMode): Promise<void>;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
 
+interface Pair {
+  client: net.Socket;
+  upstream: net.Socket | undefined;
+}
+
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
-  const sockets = new Set<net.Socket>();
-  const track = (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => socket.destroy());
+  const pairs = new Set<Pair>();
+  let state: "relaying" | CutMode = "relaying";
+
+  const relay = (pair: Pair) => {
+    const upstream = pair.upstream ?? net.connect(targetPort, targetHost);
+    if (!pair.upstream) {
+      pair.upstream = upstream;
+      upstream.on("error", () => upstream.destroy());
+      upstream.on("close", () => pair.client.destroy());
+    }
+    pair.client.pipe(upstream).pipe(pair.client);
   };
+  const stall = (pair: Pair) => {
+    pair.client.unpipe();
+    pair.upstream?.unpipe();
+    pair.client.pause();
+    pair.upstream?.pause();
+  };
+  const end = (pair: Pair, how: "close" | "reset") => {
+    for (const socket of [pair.client, pair.upstream]) {
+      if (!socket) continue;
+      if (how === "reset") socket.resetAndDestroy();
+      else socket.destroy();
+    }
+    pairs.delete(pair);
+  };
+
   const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, targetHost);
-    track(client);
-    track(upstream);
-    client.pipe(upstream).pipe(client);
-    client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
+    if (state === "reset") {
+      client.on("error", () => undefined);
+      client.resetAndDestroy();
+      return;
+    }
+    const pair: Pair = { client, upstream: undefined };
+    pairs.add(pair);
+    client.on("error", () => client.destroy());
+    client.on("close", () => {
+      pair.upstream?.destroy();
+      pairs.delete(pair);
+    });
+    if (state === "relaying") relay(pair);
+    else client.pause();
   });
   const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  const stop = () => {
-    for (const socket of sockets) socket.destroy();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  };
+  const stopListening = () => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+
   await listen(0);
   const { port } = server.address() as net.AddressInfo;
-  return { port, cut: stop, restore: () => listen(port), close: () => (server.listening ? stop() : Promise.resolve()) };
+  return {
+    port,
+    async cut(mode = "refuse") {
+      state = mode;
+      for (const pair of [...pairs]) {
+        if (mode === "drop") stall(pair);
+        else end(pair, mode === "reset" ? "reset" : "close");
+      }
+      if (mode === "refuse") await stopListening();
+    },
+    async restore() {
+      const was = state;
+      state = "relaying";
+      if (was === "refuse") await listen(port);
+      if (was === "drop") {
+        for (const pair of pairs) {
+          relay(pair);
+          pair.client.resume();
+          pair.upstream?.resume();
+        }
+      }
+    },
+    async close() {
+      state = "refuse";
+      for (const pair of [...pairs]) end(pair, "close");
+      await stopListening();
+    },
+  };
 }

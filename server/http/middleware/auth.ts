@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from "express";
-import { AppError } from "../app-error.ts";
-import { requestContext } from "../request-context.ts";
+import { AppError } from "../../core/app-error.ts";
+import { requestContext } from "../../core/request-context.ts";
 
 export interface AuthenticatedUser {
   id: string;

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from "express";
-import { AppError } from "../app-error.ts";
+import { AppError } from "../../core/app-error.ts";
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 /** The types the JSON body parser reads (middleware/json-body.ts). */

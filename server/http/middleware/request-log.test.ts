@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { captureLog, startTestServer, type CapturedLog, type TestServer } from "../../test/harness.ts";
-import { requestContext } from "../request-context.ts";
+import { requestContext } from "../../core/request-context.ts";
 import { requestLog, SLOW_AFTER_MS, WARN_AFTER_MS } from "./request-log.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Request, RequestHandler, Response } from "express";
 import type { Logger } from "pino";
-import { requestContext } from "../request-context.ts";
+import { requestContext } from "../../core/request-context.ts";
 
 /** Latency thresholds of the capacity analysis: warn from 500 ms, flag as slow from 1 s. */
 export const WARN_AFTER_MS = 500;

@@ -1,6 +1,6 @@
 import session, { type Store } from "express-session";
 import type { RequestHandler } from "express";
-import { AppError } from "../app-error.ts";
+import { AppError } from "../../core/app-error.ts";
 
 declare module "express-session" {
   interface SessionData {

@@ -3,8 +3,7 @@ import { Client as NeonClient, Pool as NeonPool } from "@neondatabase/serverless
 import { drizzle } from "drizzle-orm/neon-serverless";
 import { WebSocket } from "ws";
 import * as schema from "../../../shared/schema/index.ts";
-import type { DbPool } from "./pool.ts";
-import type { Database } from "./client.ts";
+import type { Database, DbPool } from "./types.ts";
 
 /**
  * Neon's serverless driver: Postgres over a WebSocket, for Neon hosts (and any

@@ -1,15 +1,9 @@
 import pg from "pg";
 import type { Logger } from "pino";
-import { requestContext } from "../../http/request-context.ts";
+import { requestContext } from "../../core/request-context.ts";
+import type { DbPool, DriverName, DriverSetting } from "./types.ts";
 
-export type DriverSetting = "auto" | "pg" | "neon";
-export type DriverName = "pg" | "neon";
-
-/**
- * Neon's Pool is a port of pg's and implements the same interface, so the rest
- * of the code sees one pool type whatever the driver.
- */
-export type DbPool = pg.Pool;
+export type { DbPool, DriverName, DriverSetting } from "./types.ts";
 
 export interface PoolOptions {
   url: string;

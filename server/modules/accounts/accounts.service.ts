@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { ChangePasswordBody, LoginBody, PasswordResetConfirmBody, RegisterBody } from "../../../shared/api/auth.ts";
 import type { UserRow } from "../../../shared/schema/index.ts";
-import { AppError } from "../../http/app-error.ts";
+import { AppError } from "../../core/app-error.ts";
 import type { AccountsRepository } from "./accounts.repo.ts";
 import type { CredentialsRepository, ResetEmail } from "./credentials.repo.ts";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "./passwords.ts";

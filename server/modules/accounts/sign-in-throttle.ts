@@ -1,4 +1,4 @@
-import { AppError } from "../../http/app-error.ts";
+import { AppError } from "../../core/app-error.ts";
 import type { LoginFailuresRepository, ThrottlePolicy } from "./login-failures.repo.ts";
 
 /**

@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import type { Role } from "../../../shared/api/communities.ts";
 import { communities, memberships, type CommunityRow } from "../../../shared/schema/index.ts";
 import type { Database } from "../../infra/db/client.ts";
-import { AppError } from "../../http/app-error.ts";
+import { AppError } from "../../core/app-error.ts";
 import { authorize, type Action } from "./policy.ts";
 
 export interface CommunityMember {

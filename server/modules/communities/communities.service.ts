@@ -11,7 +11,7 @@ import type { Page, PageQuery } from "../../../shared/api/pagination.ts";
 import type { CommunityRow, MembershipRow } from "../../../shared/schema/index.ts";
 import type { Database, Executor } from "../../infra/db/client.ts";
 import type { AuthenticatedUser } from "../../http/middleware/auth.ts";
-import { AppError } from "../../http/app-error.ts";
+import { AppError } from "../../core/app-error.ts";
 import type { CommunityAccess } from "./access.ts";
 import type { CommunitiesRepository } from "./communities.repo.ts";
 import { authorize, authorizeRoleChange, can } from "./policy.ts";

@@ -1,5 +1,5 @@
 import type { Role } from "../../../shared/api/communities.ts";
-import { AppError } from "../../http/app-error.ts";
+import { AppError } from "../../core/app-error.ts";
 
 /**
  * Who may do what inside a community: the one place roles are checked.

@@ -1,4 +1,4 @@
-import { AppError } from "../../http/app-error.ts";
+import { AppError } from "../../core/app-error.ts";
 import { authorize, type Action } from "../communities/policy.ts";
 import type { EventsRepository, EventWithRole } from "./events.repo.ts";
 

@@ -1,5 +1,5 @@
 import type { CheckinResponse, InvalidCheckinBody, InvalidReason } from "../../../shared/api/events.ts";
-import { AppError } from "../../http/app-error.ts";
+import { AppError } from "../../core/app-error.ts";
 import { errorBody } from "../../http/error-handler.ts";
 
 const INVALID_MESSAGES: Record<InvalidReason, string> = {

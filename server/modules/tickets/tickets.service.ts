@@ -1,6 +1,6 @@
 import type { PageQuery } from "../../../shared/api/pagination.ts";
 import type { EventRow, TicketRow } from "../../../shared/schema/index.ts";
-import { AppError } from "../../http/app-error.ts";
+import { AppError } from "../../core/app-error.ts";
 import { decodeCursor, toPage } from "../../http/cursor.ts";
 import { can } from "../communities/policy.ts";
 import type { EventAccess } from "../events/access.ts";
