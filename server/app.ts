@@ -3,21 +3,24 @@ import helmet from "helmet";
 import type { Container } from "./container.ts";
 import { CLIENT_DIR } from "./paths.ts";
 import { requestLog } from "./http/middleware/request-log.ts";
-import { jsonBody } from "./http/middleware/json-body.ts";
 import { sessions } from "./http/middleware/session.ts";
 import { errorHandler, notFoundHandler } from "./http/error-handler.ts";
 import { healthRoutes } from "./modules/health/index.ts";
 import { accountsModule } from "./modules/accounts/index.ts";
-import { communitiesModule } from "./modules/communities/index.ts";
+import { communitiesModule, communityAccess } from "./modules/communities/index.ts";
 import { eventsModule } from "./modules/events/index.ts";
+import { ticketsModule } from "./modules/tickets/index.ts";
+import { checkinsModule } from "./modules/checkins/index.ts";
 import { csrfProtection } from "./http/middleware/csrf.ts";
 import { authenticate } from "./http/middleware/auth.ts";
+import { JSON_BODY_LIMIT } from "./http/validate.ts";
 
 /**
  * The Express application, without listening (tests and the web worker both use
  * it). Order matters: request id and latency line first, probes before sessions
- * (a probe must not depend on Redis), JSON parsing with its limit, sessions, the
- * feature routers, then 404 and the one error handler.
+ * (a probe must not depend on Redis), sessions and the signed-in user, the
+ * cross-site check, the feature routers (each route reads its own JSON body,
+ * after its own access check), then 404 and the one error handler.
  */
 export function createApp(container: Container): Express {
   const { config, logger } = container;
@@ -25,13 +28,13 @@ export function createApp(container: Container): Express {
   app.set("trust proxy", config.trustProxy);
   app.set("x-powered-by", false);
   app.set("query parser", "simple");
+  app.set(JSON_BODY_LIMIT, config.plan.bodyLimitBytes);
 
   app.use(requestLog(logger));
   app.use(helmet());
   app.use("/api/health", healthRoutes(container.health));
 
   const api = express.Router();
-  api.use(jsonBody(config.plan.bodyLimitBytes));
   api.use(
     sessions({
       store: container.sessionStore,
@@ -44,9 +47,13 @@ export function createApp(container: Container): Express {
   const accounts = accountsModule(container);
   api.use(authenticate(accounts.sessionUsers));
   api.use(csrfProtection(config.trustedOrigins));
-  api.use("/auth", accounts.routes);
-  api.use(communitiesModule(container));
-  api.use(eventsModule(container));
+  const events = eventsModule(container, communityAccess());
+  const tickets = ticketsModule(container, events.access);
+  api.use(accounts.routes);
+  api.use(communitiesModule(container, { membershipEnded: tickets.membershipEnded }));
+  api.use(events.routes);
+  api.use(tickets.routes);
+  api.use(checkinsModule(container, events.access));
   api.use(notFoundHandler);
   app.use("/api", api);
 

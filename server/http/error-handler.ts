@@ -47,8 +47,12 @@ function toAppError(error: unknown): AppError {
       return new AppError("validation_failed", "body: incomplete request");
   }
   const status = httpError.status ?? httpError.statusCode;
-  if (status && status >= 400 && status < 500 && httpError.expose) {
-    return new AppError("validation_failed", error instanceof Error ? error.message : "bad request");
+  // Express's router (a path segment that is not valid percent-encoding) and parsers throw 4xx errors of their own.
+  if (status && status >= 400 && status < 500) {
+    return new AppError(
+      "validation_failed",
+      status === 400 && error instanceof URIError ? "path: malformed percent-encoding" : "bad request",
+    );
   }
   return new AppError("internal", "internal error", { cause: error });
 }

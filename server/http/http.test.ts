@@ -25,7 +25,7 @@ describe("HTTP conventions", () => {
   });
 
   it("answers malformed JSON with 400 validation_failed", async () => {
-    const response = await fetch(`${server.url}/api/anything`, {
+    const response = await fetch(`${server.url}/api/auth/login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: '{"name": ',
@@ -35,7 +35,7 @@ describe("HTTP conventions", () => {
   });
 
   it("answers a body over the tier's limit with 413 payload_too_large", async () => {
-    const response = await fetch(`${server.url}/api/anything`, {
+    const response = await fetch(`${server.url}/api/auth/login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ text: "x".repeat(2048) }),

@@ -2,7 +2,10 @@ import session, { type Store } from "express-session";
 import RedisStore from "connect-redis";
 import connectPgSimple from "connect-pg-simple";
 import type { Redis } from "ioredis";
+import { lt, sql } from "drizzle-orm";
+import { sessions } from "../../shared/schema/index.ts";
 import type { DbPool } from "./db/pool.ts";
+import type { Executor } from "./db/client.ts";
 
 /**
  * Where sessions live: Redis when configured (fast, shared by every instance),
@@ -13,4 +16,13 @@ export function createSessionStore(redis: Redis | undefined, pool: DbPool): Stor
   const PgStore = connectPgSimple(session);
   // Expired rows are removed by the background worker's cleanup job rather than by a timer in every web worker.
   return new PgStore({ pool, tableName: "sessions", pruneSessionInterval: false });
+}
+
+/** Expired sessions of local mode (Redis expires its own keys). */
+export async function deleteExpiredSessions(db: Executor): Promise<number> {
+  const deleted = await db
+    .delete(sessions)
+    .where(lt(sessions.expire, sql`now()`))
+    .returning({ sid: sessions.sid });
+  return deleted.length;
 }

@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { Writable } from "node:stream";
+import type { Express } from "express";
 import type { LevelWithSilent } from "pino";
 import { afterAll, beforeAll, inject } from "vitest";
 import { loadConfig } from "../config/env.ts";
@@ -63,6 +64,8 @@ export function captureLog(level: LevelWithSilent = "info"): CapturedLog {
 export interface TestServer {
   url: string;
   container: Container;
+  /** The application served, for tests that walk its route table. */
+  app: Express;
   close(): Promise<void>;
 }
 
@@ -74,13 +77,15 @@ export interface TestServer {
 export async function startTestServer(overrides: EnvOverrides = {}, log: CapturedLog = captureLog()): Promise<TestServer> {
   const config = loadConfig(testEnv({ PORT: "0", ...overrides }));
   const container = await buildContainer(config, "web", log.logger);
-  const server = createHttpServer(createApp(container), config.plan);
+  const app = createApp(container);
+  const server = createHttpServer(app, config.plan);
   await listen(server, 0);
   container.health.markReady();
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     container,
+    app,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

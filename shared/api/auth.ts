@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { displayName, opaque } from "./text.ts";
 
 /** Contracts of /api/auth, shared by the server (validation) and the client (types). */
 
@@ -7,22 +8,22 @@ export const email = z.string().trim().toLowerCase().max(254, "at most 254 chara
 export const PASSWORD_MIN_LENGTH = 8;
 export const PASSWORD_MAX_LENGTH = 256;
 
-export const newPassword = z
-  .string()
-  .min(PASSWORD_MIN_LENGTH, `at least ${PASSWORD_MIN_LENGTH} characters`)
-  .max(PASSWORD_MAX_LENGTH, `at most ${PASSWORD_MAX_LENGTH} characters`);
+export const newPassword = opaque(PASSWORD_MAX_LENGTH).refine(
+  (value) => value.length >= PASSWORD_MIN_LENGTH,
+  `at least ${PASSWORD_MIN_LENGTH} characters`,
+);
 
 export const registerBody = z.object({
   email,
   password: newPassword,
-  name: z.string().trim().min(1, "required").max(100, "at most 100 characters"),
+  name: displayName(100),
 });
 export type RegisterBody = z.infer<typeof registerBody>;
 
 export const loginBody = z.object({
   email,
   // Not checked against the rules of new passwords, but bounded: hashing an enormous input is a denial of service.
-  password: z.string().min(1, "required").max(PASSWORD_MAX_LENGTH, `at most ${PASSWORD_MAX_LENGTH} characters`),
+  password: opaque(PASSWORD_MAX_LENGTH),
 });
 export type LoginBody = z.infer<typeof loginBody>;
 
@@ -37,7 +38,7 @@ export interface UserResponse {
 }
 
 /** Bounded like a password: a reset token is 43 characters (32 bytes, base64url); anything else is simply unknown. */
-const resetToken = z.string().min(1, "required").max(PASSWORD_MAX_LENGTH, `at most ${PASSWORD_MAX_LENGTH} characters`);
+const resetToken = opaque(PASSWORD_MAX_LENGTH);
 
 export const passwordResetBody = z.object({ email });
 export type PasswordResetBody = z.infer<typeof passwordResetBody>;

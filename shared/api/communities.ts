@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { email } from "./auth.ts";
 import { pageQuery } from "./pagination.ts";
+import { displayName, line, paragraphs, requiredLine } from "./text.ts";
 
 export const ROLES = ["owner", "admin", "staff", "member"] as const;
 export type Role = (typeof ROLES)[number];
@@ -12,8 +13,8 @@ export const slug = z.string().trim().toLowerCase().regex(SLUG_PATTERN, "lowerca
 
 export const slugParams = z.object({ slug });
 
-const name = z.string().trim().min(1, "required").max(100, "at most 100 characters");
-const description = z.string().trim().max(2_000, "at most 2000 characters");
+const name = displayName(100);
+const description = paragraphs(2_000);
 
 export const createCommunityBody = z.object({
   name,
@@ -45,7 +46,7 @@ export interface MyCommunityDto extends CommunityDto {
 
 export const memberParams = z.object({ slug, userId: z.uuid("must be a user id") });
 
-export const membersQuery = pageQuery.extend({ q: z.string().trim().max(100, "at most 100 characters").optional() });
+export const membersQuery = pageQuery.extend({ q: line(100).optional() });
 export type MembersQuery = z.infer<typeof membersQuery>;
 
 export const addMemberBody = z.object({ email, role: z.enum(ROLES).optional() });
@@ -68,8 +69,8 @@ export interface MembershipDto {
 }
 
 export const createNewsBody = z.object({
-  title: z.string().trim().min(1, "required").max(200, "at most 200 characters"),
-  body: z.string().trim().min(1, "required").max(20_000, "at most 20000 characters"),
+  title: requiredLine(200),
+  body: paragraphs(20_000).refine((value) => value.length > 0, "required"),
 });
 
 export interface NewsDto {

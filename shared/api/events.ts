@@ -1,16 +1,14 @@
 import { z } from "zod";
 import type { ErrorBody } from "../errors.ts";
-
-const isoDate = z.iso
-  .datetime({ offset: true, error: "must be an ISO 8601 date-time with a time zone" })
-  .transform((value) => new Date(value));
+import { isoDateTime as isoDate } from "./dates.ts";
+import { line, requiredLine } from "./text.ts";
 
 export const createEventBody = z
   .object({
-    title: z.string().trim().min(1, "required").max(200, "at most 200 characters"),
+    title: requiredLine(200),
     startsAt: isoDate,
     endsAt: isoDate.optional(),
-    location: z.string().trim().max(300, "at most 300 characters").optional(),
+    location: line(300).optional(),
     capacity: z.number({ error: "must be a number" }).int("must be a whole number").min(1, "at least 1").max(1_000_000).optional(),
   })
   .refine((body) => !body.endsAt || body.endsAt > body.startsAt, { message: "must be after startsAt", path: ["endsAt"] });
@@ -54,9 +52,9 @@ export interface MyTicketDto extends TicketDto {
 }
 
 export const checkinBody = z.object({
-  code: z.string().trim().min(1, "required").max(200, "at most 200 characters"),
+  code: requiredLine(200),
   /** Chosen by the scanner per scan; a retry with the same nonce gets the same answer. */
-  nonce: z.string().trim().min(1, "must not be empty").max(100, "at most 100 characters").optional(),
+  nonce: requiredLine(100).optional(),
 });
 export type CheckinBody = z.infer<typeof checkinBody>;
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { line } from "./text.ts";
 
 /** `?limit=` (default 20, at most 100) and an opaque `?cursor=` on every list. */
 export const pageQuery = z.object({
@@ -8,7 +9,7 @@ export const pageQuery = z.object({
     .min(1, "at least 1")
     .max(100, "at most 100")
     .default(20),
-  cursor: z.string().max(512, "malformed cursor").optional(),
+  cursor: line(512).optional(),
 });
 export type PageQuery = z.infer<typeof pageQuery>;
 

@@ -17,16 +17,17 @@ export const passwordResets = pgTable(
 );
 
 /**
- * Failed sign-ins per account and per client address, shared by every worker
- * and instance: repeated failures slow down, then block for a while.
+ * Counters of attempts per key (failed sign-ins per account and per client
+ * address, reset emails per address and per client address), shared by every
+ * worker and instance: repeated attempts slow down, then block for a while.
  */
-export const loginFailures = pgTable(
-  "login_failures",
+export const throttleCounters = pgTable(
+  "throttle_counters",
   {
     key: text("key").primaryKey(),
-    failures: integer("failures").notNull().default(0),
-    lastFailureAt: timestamp("last_failure_at", { withTimezone: true }).notNull().defaultNow(),
+    hits: integer("hits").notNull().default(0),
+    lastHitAt: timestamp("last_hit_at", { withTimezone: true }).notNull().defaultNow(),
     blockedUntil: timestamp("blocked_until", { withTimezone: true }),
   },
-  (table) => [index("login_failures_last_idx").on(table.lastFailureAt)],
+  (table) => [index("throttle_counters_last_idx").on(table.lastHitAt)],
 );

@@ -1,4 +1,4 @@
-import { index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, jsonb, smallint } from "drizzle-orm/pg-core";
+import { index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { generatedId, ownedBy } from "./columns.ts";
 import { users } from "./users.ts";
 import { communities } from "./communities.ts";
@@ -51,18 +51,28 @@ export const checkins = pgTable(
 
 /**
  * The answer given to each scan that carried a nonce, so a repeated request
- * (double tap, network retry) gets the same answer instead of "already checked in".
+ * (double tap, network retry) gets the same answer instead of "already checked
+ * in". A nonce is one scanner's: it is scoped to the event and the person
+ * scanning, and bound to the scanned code by its SHA-256, so the same nonce
+ * with another code is refused rather than answered with someone else's scan.
+ * The answer is kept as the exact bytes first sent.
  */
 export const checkinScans = pgTable(
   "checkin_scans",
   {
     eventId: ownedBy("event_id", () => events.id),
+    scannedBy: ownedBy("scanned_by", () => users.id),
     nonce: text("nonce").notNull(),
-    httpStatus: smallint("http_status"),
-    response: jsonb("response"),
+    codeHash: text("code_hash").notNull(),
+    /** The result and the body sent, filled in by the transaction that claimed the nonce. */
+    result: text("result"),
+    body: text("body"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (table) => [primaryKey({ columns: [table.eventId, table.nonce] }), index("checkin_scans_created_idx").on(table.createdAt)],
+  (table) => [
+    primaryKey({ columns: [table.eventId, table.scannedBy, table.nonce] }),
+    index("checkin_scans_created_idx").on(table.createdAt),
+  ],
 );
 
 export type EventRow = typeof events.$inferSelect;

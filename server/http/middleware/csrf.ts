@@ -1,9 +1,7 @@
-import type { Request, RequestHandler } from "express";
+import type { RequestHandler } from "express";
 import { AppError } from "../../core/app-error.ts";
 
 const STATE_CHANGING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-/** The types the JSON body parser reads (middleware/json-body.ts). */
-const JSON_TYPES = ["application/json", "application/*+json"];
 
 /**
  * Refuses cross-site state-changing browser requests (mounted under /api).
@@ -14,10 +12,9 @@ const JSON_TYPES = ["application/json", "application/*+json"];
  * - without `Origin`, a `Referer` header must come from a trusted origin;
  * - with neither, the request passes: browsers send `Origin` with every
  *   state-changing request, so it comes from a script, a scanner or curl, which
- *   carry no victim's cookie;
- * - a body must be JSON (`application/json` or `+json`): HTML forms can only send
- *   urlencoded, multipart and text/plain bodies, so no form post reaches a
- *   handler even from a trusted page (415 unsupported_media_type).
+ *   carry no victim's cookie.
+ * Each route then refuses a body that is not JSON (415, `validated` in
+ * http/validate.ts): no form post reaches a handler, even from a trusted page.
  * The Stripe webhook (a raw body, signed) is mounted before this middleware.
  */
 export function csrfProtection(trustedOrigins: readonly string[]): RequestHandler {
@@ -31,9 +28,6 @@ export function csrfProtection(trustedOrigins: readonly string[]): RequestHandle
       const referer = req.get("referer");
       if (referer !== undefined && !trusted.has(originOf(referer))) throw crossSite("Referer");
     }
-    if (hasBody(req) && !req.is(JSON_TYPES)) {
-      throw new AppError("unsupported_media_type", "body: send JSON, with Content-Type: application/json");
-    }
     next();
   };
 }
@@ -44,13 +38,6 @@ function originOf(url: string): string {
   } catch {
     return "null";
   }
-}
-
-/** A body is announced by a non-zero Content-Length or by Transfer-Encoding (chunked). */
-function hasBody(req: Request): boolean {
-  if (req.get("transfer-encoding") !== undefined) return true;
-  const length = req.get("content-length");
-  return length !== undefined && length.trim() !== "0";
 }
 
 function crossSite(header: "Origin" | "Referer"): AppError {

@@ -1,5 +1,7 @@
 import { sql, type AnyColumn, type SQL } from "drizzle-orm";
 import { z } from "zod";
+import { isSaneDate } from "../../../shared/api/dates.ts";
+import { cursorKind, type CursorKind } from "../../core/pagination.ts";
 
 /**
  * Keyset pagination on (a timestamp, an id). The timestamp travels in the cursor
@@ -12,15 +14,18 @@ const MICROSECOND_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const timestampKey = z
   .string()
   .regex(MICROSECOND_ISO)
-  // Rejects what the pattern lets through but Postgres would refuse (month 13, February 31): a 400, never a 500.
+  // Rejects what the pattern lets through but Postgres would refuse (month 13, February 31, year 0): a 400, never a 500.
   .refine((value) => {
     const date = new Date(value);
-    return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 23) === value.slice(0, 23);
+    return isSaneDate(date) && date.toISOString().slice(0, 23) === value.slice(0, 23);
   });
 
-/** The shape `decodeCursor` checks: [timestamp, id]. */
-export const timestampIdCursor = z.tuple([timestampKey, z.uuid()]);
-export type TimestampIdCursor = z.infer<typeof timestampIdCursor>;
+export type TimestampIdCursor = readonly [timestamp: string, id: string];
+
+/** The cursor of a list ordered by (a timestamp, an id): [timestamp, id]. */
+export function timestampIdCursor(list: string): CursorKind<TimestampIdCursor> {
+  return cursorKind(list, z.tuple([timestampKey, z.uuid()]));
+}
 
 /** The column as the cursor carries it. */
 export function timestampKeyOf(column: AnyColumn): SQL<string> {

@@ -1,22 +1,27 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { users, type UserRow } from "../../../shared/schema/index.ts";
-import type { Database } from "../../infra/db/client.ts";
+import type { Executor } from "../../infra/db/client.ts";
+
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+  sessionVersion: number;
+}
 
 export class AccountsRepository {
-  constructor(private readonly db: Database) {}
-
-  async findByEmail(email: string): Promise<UserRow | undefined> {
-    const [row] = await this.db.select().from(users).where(eq(users.email, email)).limit(1);
+  async findByEmail(db: Executor, email: string): Promise<UserRow | undefined> {
+    const [row] = await db.select().from(users).where(eq(users.email, email)).limit(1);
     return row;
   }
 
-  async findById(id: string): Promise<UserRow | undefined> {
-    const [row] = await this.db.select().from(users).where(eq(users.id, id)).limit(1);
+  async findById(db: Executor, id: string): Promise<UserRow | undefined> {
+    const [row] = await db.select().from(users).where(eq(users.id, id)).limit(1);
     return row;
   }
 
-  async findSessionUser(id: string) {
-    const [row] = await this.db
+  async findSessionUser(db: Executor, id: string): Promise<SessionUser | undefined> {
+    const [row] = await db
       .select({ id: users.id, email: users.email, name: users.name, sessionVersion: users.sessionVersion })
       .from(users)
       .where(eq(users.id, id))
@@ -25,8 +30,18 @@ export class AccountsRepository {
   }
 
   /** Inserts the user, or returns undefined when the email is taken (the unique index decides, not a prior read). */
-  async insert(values: { email: string; name: string; passwordHash: string }): Promise<UserRow | undefined> {
-    const [row] = await this.db.insert(users).values(values).onConflictDoNothing({ target: users.email }).returning();
+  async insert(db: Executor, values: { email: string; name: string; passwordHash: string }): Promise<UserRow | undefined> {
+    const [row] = await db.insert(users).values(values).onConflictDoNothing({ target: users.email }).returning();
     return row;
+  }
+
+  /** Sets the password and bumps the session version, which ends every session issued before. Undefined if the account is gone. */
+  async setPassword(db: Executor, userId: string, passwordHash: string): Promise<{ email: string; sessionVersion: number } | undefined> {
+    const [user] = await db
+      .update(users)
+      .set({ passwordHash, sessionVersion: sql`${users.sessionVersion} + 1`, updatedAt: sql`now()` })
+      .where(eq(users.id, userId))
+      .returning({ email: users.email, sessionVersion: users.sessionVersion });
+    return user;
   }
 }

@@ -8,7 +8,7 @@ import {
   type UserResponse,
 } from "../../../shared/api/auth.ts";
 import { validated } from "../../http/validate.ts";
-import { currentUser } from "../../http/middleware/auth.ts";
+import { currentUser, signedIn } from "../../http/middleware/auth.ts";
 import { signIn, signOut } from "../../http/session-control.ts";
 import { SESSION_COOKIE } from "../../http/middleware/session.ts";
 import type { AccountsService } from "./accounts.service.ts";
@@ -18,7 +18,7 @@ export function accountsRoutes(accounts: AccountsService): Router {
   const router = Router();
 
   router.post(
-    "/register",
+    "/auth/register",
     validated({ body: registerBody }, async ({ body }, req, res) => {
       const user = await accounts.register(body);
       await signIn(req, user);
@@ -27,7 +27,7 @@ export function accountsRoutes(accounts: AccountsService): Router {
   );
 
   router.post(
-    "/login",
+    "/auth/login",
     validated({ body: loginBody }, async ({ body }, req, res) => {
       const user = await accounts.authenticate(body, { ip: req.ip });
       await signIn(req, user);
@@ -35,27 +35,34 @@ export function accountsRoutes(accounts: AccountsService): Router {
     }),
   );
 
-  router.post("/logout", async (req, res) => {
-    if (req.user) await signOut(req);
-    res.clearCookie(SESSION_COOKIE);
-    res.status(204).end();
-  });
+  router.post(
+    "/auth/logout",
+    validated({}, async (_input, req, res) => {
+      if (req.user) await signOut(req);
+      res.clearCookie(SESSION_COOKIE);
+      res.status(204).end();
+    }),
+  );
 
-  router.get("/me", async (req, res) => {
-    res.json({ user: currentUser(req) } satisfies UserResponse);
-  });
+  router.get(
+    "/auth/me",
+    signedIn,
+    validated({}, (_input, req, res) => {
+      res.json({ user: currentUser(req) } satisfies UserResponse);
+    }),
+  );
 
   /** 202 whether or not the email has an account. */
   router.post(
-    "/password-reset",
-    validated({ body: passwordResetBody }, async ({ body }, _req, res) => {
-      await accounts.requestPasswordReset(body.email);
+    "/auth/password-reset",
+    validated({ body: passwordResetBody }, async ({ body }, req, res) => {
+      await accounts.requestPasswordReset(body.email, { ip: req.ip });
       res.status(202).json({});
     }),
   );
 
   router.post(
-    "/password-reset/confirm",
+    "/auth/password-reset/confirm",
     validated({ body: passwordResetConfirmBody }, async ({ body }, _req, res) => {
       await accounts.confirmPasswordReset(body);
       res.status(204).end();
@@ -64,15 +71,11 @@ export function accountsRoutes(accounts: AccountsService): Router {
 
   /** Ends every other session of the account; this one continues under a new id. */
   router.post(
-    "/password",
-    (req, _res, next) => {
-      currentUser(req); // 401 before any validation of the body
-      next();
-    },
+    "/auth/password",
+    signedIn,
     validated({ body: changePasswordBody }, async ({ body }, req, res) => {
-      const user = currentUser(req);
-      const signedIn = await accounts.changePassword(user.id, body, { ip: req.ip });
-      await signIn(req, signedIn);
+      const signedInAgain = await accounts.changePassword(currentUser(req).id, body, { ip: req.ip });
+      await signIn(req, signedInAgain);
       res.status(204).end();
     }),
   );

@@ -2,10 +2,11 @@ import { createHash, randomBytes } from "node:crypto";
 import type { ChangePasswordBody, LoginBody, PasswordResetConfirmBody, RegisterBody } from "../../../shared/api/auth.ts";
 import type { UserRow } from "../../../shared/schema/index.ts";
 import { AppError } from "../../core/app-error.ts";
-import type { AccountsRepository } from "./accounts.repo.ts";
-import type { CredentialsRepository, ResetEmail } from "./credentials.repo.ts";
+import type { Database } from "../../infra/db/client.ts";
+import type { AccountsRepository, SessionUser } from "./accounts.repo.ts";
+import type { PasswordResetsRepository, ResetEmail } from "./password-resets.repo.ts";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "./passwords.ts";
-import { attemptKeys, type SignInThrottle } from "./sign-in-throttle.ts";
+import { attemptKeys, type ResetRequestThrottle, type SignInThrottle } from "./throttles.ts";
 
 /** A reset link works once, within the hour. */
 export const RESET_TOKEN_TTL_S = 60 * 60;
@@ -25,17 +26,24 @@ export class AccountsService {
   private readonly appUrl: string;
 
   constructor(
-    private readonly repo: AccountsRepository,
-    private readonly credentials: CredentialsRepository,
+    private readonly db: Database,
+    private readonly users: AccountsRepository,
+    private readonly resets: PasswordResetsRepository,
     private readonly throttle: SignInThrottle,
+    private readonly resetRequests: ResetRequestThrottle,
     appUrl: string,
   ) {
     this.appUrl = appUrl.replace(/\/+$/, "");
   }
 
+  /** The user a session belongs to, with the session version their sessions must carry. */
+  findSessionUser(userId: string): Promise<SessionUser | undefined> {
+    return this.users.findSessionUser(this.db, userId);
+  }
+
   async register(input: RegisterBody): Promise<UserRow> {
     const passwordHash = await hashPassword(input.password);
-    const user = await this.repo.insert({ email: input.email, name: input.name, passwordHash });
+    const user = await this.users.insert(this.db, { email: input.email, name: input.name, passwordHash });
     if (!user) throw new AppError("conflict", "email: already registered", { details: [{ path: "email", message: "already registered" }] });
     return user;
   }
@@ -47,7 +55,7 @@ export class AccountsService {
   async authenticate(input: LoginBody, client: ClientInfo): Promise<UserRow> {
     const keys = attemptKeys(input.email, client.ip);
     await this.throttle.admit(keys);
-    const user = await this.repo.findByEmail(input.email);
+    const user = await this.users.findByEmail(this.db, input.email);
     const valid = await verifyPassword(user?.passwordHash ?? (await decoyPasswordHash()), input.password);
     if (!user || !valid) {
       await this.throttle.failed(keys);
@@ -59,13 +67,15 @@ export class AccountsService {
 
   /**
    * Captures an email with a single-use link for the account of this email, if
-   * there is one. The same work either way (a token is drawn and hashed, one
-   * statement runs), so neither the answer nor its timing tells whether the
-   * account exists. The token exists only in the email: never logged, stored hashed.
+   * there is one. The same work either way (the request is counted against the
+   * address and the client, a token is drawn and hashed, one statement runs),
+   * so neither the answer nor its timing tells whether the account exists. The
+   * token exists only in the email: never logged, stored hashed.
    */
-  async requestPasswordReset(email: string): Promise<void> {
+  async requestPasswordReset(email: string, client: ClientInfo): Promise<void> {
+    await this.resetRequests.admit(email, client.ip);
     const token = randomBytes(RESET_TOKEN_BYTES).toString("base64url");
-    await this.credentials.createIfAccountExists({
+    await this.resets.createIfAccountExists(this.db, {
       email,
       tokenHash: hashResetToken(token),
       ttlS: RESET_TOKEN_TTL_S,
@@ -73,12 +83,22 @@ export class AccountsService {
     });
   }
 
-  /** Sets the new password and ends every session of the account; unknown, used and expired tokens get the same 400. */
+  /**
+   * Sets the new password and ends every session of the account (and its other
+   * pending resets); unknown, used and expired tokens get the same 400.
+   */
   async confirmPasswordReset(input: PasswordResetConfirmBody): Promise<void> {
     const tokenHash = hashResetToken(input.token);
     // A cheap look first, so that a made-up token costs no password hashing.
-    if (!(await this.credentials.isUsable(tokenHash))) throw invalidToken();
-    const account = await this.credentials.consume(tokenHash, await hashPassword(input.password));
+    if (!(await this.resets.isUsable(this.db, tokenHash))) throw invalidToken();
+    const passwordHash = await hashPassword(input.password);
+    const account = await this.db.transaction(async (tx) => {
+      const reset = await this.resets.take(tx, tokenHash);
+      if (!reset) return undefined;
+      const user = await this.users.setPassword(tx, reset.userId, passwordHash);
+      await this.resets.voidPending(tx, reset.userId, reset.id);
+      return user;
+    });
     if (!account) throw invalidToken();
     // Whoever reads the mailbox has proven enough: failures counted against the account no longer block it.
     await this.throttle.forgetAccount(account.email);
@@ -90,7 +110,7 @@ export class AccountsService {
    * version. Returns what the caller's own session must carry to stay signed in.
    */
   async changePassword(userId: string, input: ChangePasswordBody, client: ClientInfo): Promise<{ id: string; sessionVersion: number }> {
-    const user = await this.repo.findById(userId);
+    const user = await this.users.findById(this.db, userId);
     if (!user) throw new AppError("unauthenticated", "sign in first");
     const keys = attemptKeys(user.email, client.ip);
     await this.throttle.admit(keys);
@@ -101,9 +121,14 @@ export class AccountsService {
       });
     }
     await this.throttle.succeeded(keys);
-    const sessionVersion = await this.credentials.changePassword(user.id, await hashPassword(input.newPassword));
-    if (sessionVersion === undefined) throw new AppError("unauthenticated", "sign in first");
-    return { id: user.id, sessionVersion };
+    const passwordHash = await hashPassword(input.newPassword);
+    const changed = await this.db.transaction(async (tx) => {
+      const updated = await this.users.setPassword(tx, user.id, passwordHash);
+      await this.resets.voidPending(tx, user.id);
+      return updated;
+    });
+    if (!changed) throw new AppError("unauthenticated", "sign in first");
+    return { id: user.id, sessionVersion: changed.sessionVersion };
   }
 }
 

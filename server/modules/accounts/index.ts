@@ -1,20 +1,29 @@
 import type { Router } from "express";
 import type { Container } from "../../container.ts";
-import type { SessionUserLookup } from "../../http/middleware/auth.ts";
 import { AccountsRepository } from "./accounts.repo.ts";
 import { AccountsService } from "./accounts.service.ts";
 import { accountsRoutes } from "./accounts.routes.ts";
-import { CredentialsRepository } from "./credentials.repo.ts";
-import { LoginFailuresRepository } from "./login-failures.repo.ts";
-import { SIGN_IN_POLICY, SignInThrottle } from "./sign-in-throttle.ts";
+import { PasswordResetsRepository } from "./password-resets.repo.ts";
+import { ThrottleRepository } from "./throttle.repo.ts";
+import { ResetRequestThrottle, SignInThrottle } from "./throttles.ts";
 
-export function accountsModule(container: Container): { routes: Router; sessionUsers: SessionUserLookup } {
-  const repository = new AccountsRepository(container.db);
+export interface AccountsModule {
+  routes: Router;
+  /** What `authenticate` needs: the user of a session, with their session version. */
+  sessionUsers: Pick<AccountsService, "findSessionUser">;
+}
+
+/** Accounts: /auth/... */
+export function accountsModule(container: Container): AccountsModule {
+  const { db } = container;
+  const counters = new ThrottleRepository();
   const service = new AccountsService(
-    repository,
-    new CredentialsRepository(container.db),
-    new SignInThrottle(new LoginFailuresRepository(container.db, SIGN_IN_POLICY)),
+    db,
+    new AccountsRepository(),
+    new PasswordResetsRepository(),
+    new SignInThrottle(db, counters),
+    new ResetRequestThrottle(db, counters),
     container.config.appUrl,
   );
-  return { routes: accountsRoutes(service), sessionUsers: repository };
+  return { routes: accountsRoutes(service), sessionUsers: service };
 }

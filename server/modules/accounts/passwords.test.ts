@@ -5,6 +5,7 @@ import { passwordResets, users } from "../../../shared/schema/index.ts";
 import { captureLog, databaseUrl, startTestServer, type CapturedLog, type TestServer } from "../../test/harness.ts";
 import { startTcpProxy, type TcpProxy } from "../../test/tcp-proxy.ts";
 import { hashResetToken, RESET_TOKEN_TTL_S } from "./accounts.service.ts";
+import { RESET_PER_ADDRESS_POLICY, RESET_PER_CLIENT_POLICY } from "./throttles.ts";
 import { ClientAt, login, newEmail, PASSWORD, registered, requestResetToken, resetEmails } from "./test-support.ts";
 
 const APP_URL = "https://app.example.test";
@@ -120,6 +121,48 @@ describe("password reset", () => {
     expect(await response.json()).toMatchObject({ error: { code: "validation_failed", details: [{ path: "password" }] } });
     // The token survives a refused password.
     expect((await confirm(token)).status).toBe(204);
+  });
+});
+
+describe("reset emails cannot flood an inbox", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ TRUST_PROXY: "true" });
+  });
+  afterAll(() => server.close());
+
+  const ask = (email: string, client = new ClientAt(server.url)) => client.post("/api/auth/password-reset", { email });
+  const countBy = (statuses: number[]) =>
+    statuses.reduce<Record<number, number>>((counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }), {});
+
+  // The first request past the free ones still goes through, starting the first block.
+  const perAddress = RESET_PER_ADDRESS_POLICY.freeHits + 1;
+  const perClient = RESET_PER_CLIENT_POLICY.freeHits + 1;
+
+  it(`sends ${perAddress} emails, not 300, when 300 requests for one address arrive at once, and answers an unknown address alike`, async () => {
+    const { email } = await registered(server);
+    const unknown = newEmail();
+    const [known, stranger] = await Promise.all(
+      [email, unknown].map(async (address) => {
+        const responses = await Promise.all(Array.from({ length: 300 }, () => ask(address)));
+        const limited = responses.filter((response) => response.status === 429);
+        expect(limited.every((response) => Number(response.headers.get("retry-after")) >= 1)).toBe(true);
+        return countBy(responses.map((response) => response.status));
+      }),
+    );
+    expect(known).toEqual({ 202: perAddress, 429: 300 - perAddress });
+    expect(stranger).toEqual(known);
+    expect(await resetEmails(server, email)).toHaveLength(perAddress);
+    expect(await resetEmails(server, unknown)).toHaveLength(0);
+  });
+
+  it("limits the emails one client address may ask for, to any addresses", async () => {
+    const client = new ClientAt(server.url);
+    const statuses: number[] = [];
+    for (let index = 0; index < perClient + 2; index++) statuses.push((await ask(newEmail(), client)).status);
+    expect(countBy(statuses)).toEqual({ 202: perClient, 429: 2 });
+    // Another client is not concerned.
+    expect((await ask(newEmail())).status).toBe(202);
   });
 });
 

@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { and, desc, eq } from "drizzle-orm";
 import { emails } from "../../../shared/schema/index.ts";
 import { HttpClient, type TestServer } from "../../test/harness.ts";
+import { signedInUser, TEST_PASSWORD, uniqueEmail } from "../../test/factories.ts";
 
-export const PASSWORD = "correct horse battery";
-export const newEmail = () => `user-${randomUUID()}@example.test`;
+export const PASSWORD = TEST_PASSWORD;
+export const newEmail = () => uniqueEmail();
 
 /** A private address nobody else in the run uses: its `ip:` throttle key is this test's own. */
 export function uniqueIp(): string {
@@ -30,10 +31,10 @@ export class ClientAt extends HttpClient {
   }
 }
 
-export async function registered(server: TestServer, email = newEmail()): Promise<{ client: ClientAt; email: string }> {
+/** A user signed in from an address of its own (PASSWORD is theirs). */
+export async function registered(server: TestServer): Promise<{ client: ClientAt; email: string }> {
   const client = new ClientAt(server.url);
-  const response = await client.post("/api/auth/register", { email, password: PASSWORD, name: "Ada" });
-  if (response.status !== 201) throw new Error(`register: HTTP ${response.status}`);
+  const { email } = await signedInUser(server, "Ada", client);
   return { client, email };
 }
 

@@ -1,8 +1,8 @@
-import { and, eq } from "drizzle-orm";
 import type { Role } from "../../../shared/api/communities.ts";
-import { communities, memberships, type CommunityRow } from "../../../shared/schema/index.ts";
-import type { Database } from "../../infra/db/client.ts";
+import type { CommunityRow } from "../../../shared/schema/index.ts";
+import type { Executor, Transaction } from "../../infra/db/client.ts";
 import { AppError } from "../../core/app-error.ts";
+import type { CommunitiesRepository, CommunityRef } from "./communities.repo.ts";
 import { authorize, type Action } from "./policy.ts";
 
 export interface CommunityMember {
@@ -16,24 +16,36 @@ export interface CommunityMember {
  * does not exist, so nothing (not even existence) leaks to outsiders.
  */
 export class CommunityAccess {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly repo: CommunitiesRepository) {}
 
   /** The community with the caller's role, in one query; 404 for outsiders and unknown slugs alike. */
-  async memberOf(where: { slug: string } | { id: string }, userId: string): Promise<CommunityMember> {
-    const [row] = await this.db
-      .select({ community: communities, role: memberships.role })
-      .from(communities)
-      .innerJoin(memberships, and(eq(memberships.communityId, communities.id), eq(memberships.userId, userId)))
-      .where("slug" in where ? eq(communities.slug, where.slug) : eq(communities.id, where.id))
-      .limit(1);
-    if (!row) throw AppError.notFound("community");
-    return row;
+  async memberOf(db: Executor, where: CommunityRef, userId: string): Promise<CommunityMember> {
+    return found(await this.repo.findWithRole(db, where, userId));
   }
 
   /** memberOf, then the policy: 404 for outsiders, 403 for members whose role is too low. */
-  async authorize(where: { slug: string } | { id: string }, userId: string, action: Action): Promise<CommunityMember> {
-    const member = await this.memberOf(where, userId);
+  async authorize(db: Executor, where: CommunityRef, userId: string, action: Action): Promise<CommunityMember> {
+    const member = await this.memberOf(db, where, userId);
     authorize(member.role, action);
     return member;
   }
+
+  /**
+   * For membership changes: locks the community row, then reads the caller's
+   * role, in the transaction that makes the change. Every membership change
+   * takes this lock first, so the role read is the one committed by the change
+   * before (two owners demoting each other at once: the second finds itself
+   * demoted), never a stale one.
+   */
+  async lockedMemberOf(tx: Transaction, where: CommunityRef, userId: string): Promise<CommunityMember> {
+    const community = await this.repo.lock(tx, where);
+    const membership = community && (await this.repo.findMembership(tx, community.id, userId));
+    if (!community || !membership) throw AppError.notFound("community");
+    return { community, role: membership.role };
+  }
+}
+
+function found(member: CommunityMember | undefined): CommunityMember {
+  if (!member) throw AppError.notFound("community");
+  return member;
 }

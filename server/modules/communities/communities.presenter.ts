@@ -1,5 +1,7 @@
-import type { CommunityDto, MemberDto, MembershipDto, NewsDto, Role } from "../../../shared/api/communities.ts";
+import type { CommunityDto, MemberDto, MembershipDto, MyCommunityDto, NewsDto } from "../../../shared/api/communities.ts";
 import type { CommunityRow, MembershipRow, NewsRow } from "../../../shared/schema/index.ts";
+import type { MemberRow } from "./communities.repo.ts";
+import type { MyCommunityRow } from "./communities.service.ts";
 
 export function presentCommunity(row: CommunityRow): CommunityDto {
   return {
@@ -13,16 +15,12 @@ export function presentCommunity(row: CommunityRow): CommunityDto {
   };
 }
 
-export function presentMembership(row: MembershipRow): MembershipDto {
-  return { communityId: row.communityId, userId: row.userId, role: row.role, joinedAt: row.joinedAt.toISOString() };
+export function presentMyCommunity(row: MyCommunityRow): MyCommunityDto {
+  return { ...presentCommunity(row.community), role: row.role };
 }
 
-export interface MemberRow {
-  userId: string;
-  name: string;
-  role: Role;
-  joinedAt: Date;
-  email?: string | undefined;
+export function presentMembership(row: MembershipRow): MembershipDto {
+  return { communityId: row.communityId, userId: row.userId, role: row.role, joinedAt: row.joinedAt.toISOString() };
 }
 
 export function presentMember(row: MemberRow): MemberDto {

@@ -3,7 +3,6 @@ import type { Role } from "../../../shared/api/communities.ts";
 import { communities, memberships, users, type CommunityRow, type MembershipRow } from "../../../shared/schema/index.ts";
 import type { Executor } from "../../infra/db/client.ts";
 import { beforeCursor, timestampKeyOf, type TimestampIdCursor } from "../../infra/db/keyset.ts";
-import type { MemberRow } from "./communities.presenter.ts";
 
 export interface NewCommunity {
   slug: string;
@@ -12,6 +11,20 @@ export interface NewCommunity {
   joinPolicy: CommunityRow["joinPolicy"];
   memberCount: number;
 }
+
+/** A row of the members page; the email only for those allowed to see it. */
+export interface MemberRow {
+  userId: string;
+  name: string;
+  role: Role;
+  joinedAt: Date;
+  email?: string | undefined;
+}
+
+/** A community by slug or by id. */
+export type CommunityRef = { slug: string } | { id: string };
+
+const matching = (where: CommunityRef) => ("slug" in where ? eq(communities.slug, where.slug) : eq(communities.id, where.id));
 
 export interface MembersPageQuery {
   communityId: string;
@@ -37,14 +50,26 @@ export class CommunitiesRepository {
     return row;
   }
 
-  async findBySlug(db: Executor, slug: string): Promise<CommunityRow | undefined> {
-    const [row] = await db.select().from(communities).where(eq(communities.slug, slug)).limit(1);
+  async find(db: Executor, where: CommunityRef): Promise<CommunityRow | undefined> {
+    const [row] = await db.select().from(communities).where(matching(where)).limit(1);
     return row;
   }
 
-  /** Locks the community row: membership changes that check invariants (the last owner) run one at a time per community. */
-  async lockCommunity(db: Executor, communityId: string): Promise<void> {
-    await db.select({ id: communities.id }).from(communities).where(eq(communities.id, communityId)).for("update");
+  /** The community with the user's role in it, in one query; undefined when either is missing. */
+  async findWithRole(db: Executor, where: CommunityRef, userId: string): Promise<{ community: CommunityRow; role: Role } | undefined> {
+    const [row] = await db
+      .select({ community: communities, role: memberships.role })
+      .from(communities)
+      .innerJoin(memberships, and(eq(memberships.communityId, communities.id), eq(memberships.userId, userId)))
+      .where(matching(where))
+      .limit(1);
+    return row;
+  }
+
+  /** Locks the community row: membership changes run one at a time per community, each seeing the roles the previous one left. */
+  async lock(db: Executor, where: CommunityRef): Promise<CommunityRow | undefined> {
+    const [row] = await db.select().from(communities).where(matching(where)).for("update");
+    return row;
   }
 
   async update(db: Executor, communityId: string, values: Partial<Pick<CommunityRow, "name" | "description" | "joinPolicy">>) {

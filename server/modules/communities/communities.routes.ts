@@ -10,11 +10,12 @@ import {
   updateCommunityBody,
 } from "../../../shared/api/communities.ts";
 import { pageQuery } from "../../../shared/api/pagination.ts";
+import { presentPage } from "../../core/pagination.ts";
 import { validated } from "../../http/validate.ts";
 import { currentUser, signedIn } from "../../http/middleware/auth.ts";
 import type { CommunitiesService } from "./communities.service.ts";
 import type { NewsService } from "./news.service.ts";
-import { presentCommunity, presentMembership } from "./communities.presenter.ts";
+import { presentCommunity, presentMember, presentMembership, presentMyCommunity, presentNews } from "./communities.presenter.ts";
 
 export function communitiesRoutes(communities: CommunitiesService, news: NewsService): Router {
   const router = Router();
@@ -32,7 +33,7 @@ export function communitiesRoutes(communities: CommunitiesService, news: NewsSer
     "/communities",
     signedIn,
     validated({ query: pageQuery }, async ({ query }, req, res) => {
-      res.json(await communities.myCommunities(currentUser(req), query));
+      res.json(presentPage(await communities.myCommunities(currentUser(req), query), presentMyCommunity));
     }),
   );
 
@@ -63,7 +64,7 @@ export function communitiesRoutes(communities: CommunitiesService, news: NewsSer
     "/communities/:slug/members",
     signedIn,
     validated({ params: slugParams, query: membersQuery }, async ({ params, query }, req, res) => {
-      res.json(await communities.members(currentUser(req), params.slug, query));
+      res.json(presentPage(await communities.members(currentUser(req), params.slug, query), presentMember));
     }),
   );
 
@@ -98,7 +99,7 @@ export function communitiesRoutes(communities: CommunitiesService, news: NewsSer
     "/communities/:slug/news",
     signedIn,
     validated({ params: slugParams, query: pageQuery }, async ({ params, query }, req, res) => {
-      res.json(await news.list(currentUser(req), params.slug, query));
+      res.json(presentPage(await news.list(currentUser(req), params.slug, query), presentNews));
     }),
   );
 
@@ -106,7 +107,7 @@ export function communitiesRoutes(communities: CommunitiesService, news: NewsSer
     "/communities/:slug/news",
     signedIn,
     validated({ params: slugParams, body: createNewsBody }, async ({ params, body }, req, res) => {
-      res.status(201).json({ news: await news.publish(currentUser(req), params.slug, body) });
+      res.status(201).json({ news: presentNews(await news.publish(currentUser(req), params.slug, body)) });
     }),
   );
 

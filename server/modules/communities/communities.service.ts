@@ -1,37 +1,41 @@
 import { z } from "zod";
-import type {
-  CreateCommunityBody,
-  MemberDto,
-  MyCommunityDto,
-  Role,
-  MembersQuery,
-  UpdateCommunityBody,
-} from "../../../shared/api/communities.ts";
+import type { CreateCommunityBody, MembersQuery, Role, UpdateCommunityBody } from "../../../shared/api/communities.ts";
 import type { Page, PageQuery } from "../../../shared/api/pagination.ts";
 import type { CommunityRow, MembershipRow } from "../../../shared/schema/index.ts";
-import type { Database, Executor } from "../../infra/db/client.ts";
-import type { AuthenticatedUser } from "../../http/middleware/auth.ts";
+import type { Database, Executor, Transaction } from "../../infra/db/client.ts";
+import type { Actor } from "../../core/actor.ts";
 import { AppError } from "../../core/app-error.ts";
-import type { CommunityAccess } from "./access.ts";
-import type { CommunitiesRepository } from "./communities.repo.ts";
-import { authorize, authorizeRoleChange, can } from "./policy.ts";
-import { presentCommunity, presentMember } from "./communities.presenter.ts";
-import { decodeCursor, toPage } from "../../http/cursor.ts";
+import { cursorKind, decodeCursor, toPage } from "../../core/pagination.ts";
 import { timestampIdCursor } from "../../infra/db/keyset.ts";
+import type { CommunityAccess } from "./access.ts";
+import type { CommunitiesRepository, MemberRow } from "./communities.repo.ts";
+import { authorize, authorizeRoleChange, can } from "./policy.ts";
 import { alternativeSlug, slugFromName } from "./slug.ts";
 
 /** Generated slugs try "name", "name-2", ... this many times before giving up with 409. */
 const SLUG_ATTEMPTS = 20;
+
+const MEMBERS_CURSOR = cursorKind("members", z.tuple([z.string(), z.uuid()]));
+const MY_COMMUNITIES_CURSOR = timestampIdCursor("my-communities");
+
+/** What other modules do when a membership ends, in the transaction that ends it (tickets are revoked). */
+export type MembershipEndedHook = (tx: Transaction, membership: { communityId: string; userId: string }) => Promise<void>;
+
+export interface MyCommunityRow {
+  community: CommunityRow;
+  role: Role;
+}
 
 export class CommunitiesService {
   constructor(
     private readonly db: Database,
     private readonly repo: CommunitiesRepository,
     private readonly access: CommunityAccess,
+    private readonly membershipEnded: MembershipEndedHook,
   ) {}
 
   /** The community and its owner's membership, in one transaction. */
-  async create(creator: AuthenticatedUser, input: CreateCommunityBody): Promise<CommunityRow> {
+  async create(creator: Actor, input: CreateCommunityBody): Promise<CommunityRow> {
     return this.db.transaction(async (tx) => {
       const community = await this.insertWithFreeSlug(tx, input);
       await this.repo.insertMembership(tx, { communityId: community.id, userId: creator.id, role: "owner", memberName: creator.name });
@@ -58,39 +62,45 @@ export class CommunitiesService {
   }
 
   async publicProfile(slug: string): Promise<CommunityRow> {
-    const community = await this.repo.findBySlug(this.db, slug);
+    const community = await this.repo.find(this.db, { slug });
     if (!community) throw AppError.notFound("community");
     return community;
   }
 
-  async update(user: AuthenticatedUser, slug: string, changes: UpdateCommunityBody): Promise<CommunityRow> {
-    const { community } = await this.access.authorize({ slug }, user.id, "updateCommunity");
+  async update(actor: Actor, slug: string, changes: UpdateCommunityBody): Promise<CommunityRow> {
+    const { community } = await this.access.authorize(this.db, { slug }, actor.id, "updateCommunity");
     const updated = await this.repo.update(this.db, community.id, changes);
     if (!updated) throw AppError.notFound("community");
     return updated;
   }
 
   /** Joining is open only to communities whose policy says so; others add members by invitation. */
-  async join(user: AuthenticatedUser, slug: string): Promise<MembershipRow> {
-    const community = await this.publicProfile(slug);
-    if (community.joinPolicy !== "open") throw new AppError("forbidden", "this community admits members by invitation only");
-    return this.addMembership(community.id, { id: user.id, name: user.name }, "member");
+  async join(actor: Actor, slug: string): Promise<MembershipRow> {
+    return this.db.transaction(async (tx) => {
+      const community = await this.repo.lock(tx, { slug });
+      if (!community) throw AppError.notFound("community");
+      if (community.joinPolicy !== "open") throw new AppError("forbidden", "this community admits members by invitation only");
+      return this.addMembership(tx, community.id, actor, "member");
+    });
   }
 
-  async addMember(actor: AuthenticatedUser, slug: string, email: string, role: Role): Promise<MembershipRow> {
-    const { community, role: actorRole } = await this.access.memberOf({ slug }, actor.id);
-    authorizeRoleChange(actorRole, undefined, role);
-    const user = await this.repo.findUserByEmail(this.db, email);
-    if (!user)
-      throw new AppError("not_found", "email: no registered user has this email", {
-        details: [{ path: "email", message: "not registered" }],
-      });
-    return this.addMembership(community.id, user, role);
+  async addMember(actor: Actor, slug: string, email: string, role: Role): Promise<MembershipRow> {
+    return this.db.transaction(async (tx) => {
+      const { community, role: actorRole } = await this.access.lockedMemberOf(tx, { slug }, actor.id);
+      authorizeRoleChange(actorRole, undefined, role);
+      const user = await this.repo.findUserByEmail(tx, email);
+      if (!user) {
+        throw new AppError("not_found", "email: no registered user has this email", {
+          details: [{ path: "email", message: "not registered" }],
+        });
+      }
+      return this.addMembership(tx, community.id, user, role);
+    });
   }
 
-  async members(actor: AuthenticatedUser, slug: string, query: MembersQuery): Promise<Page<MemberDto>> {
-    const { community, role } = await this.access.authorize({ slug }, actor.id, "read");
-    const after = decodeCursor(query.cursor, z.tuple([z.string(), z.uuid()]));
+  async members(actor: Actor, slug: string, query: MembersQuery): Promise<Page<MemberRow>> {
+    const { community, role } = await this.access.authorize(this.db, { slug }, actor.id, "read");
+    const after = decodeCursor(MEMBERS_CURSOR, query.cursor);
     const rows = await this.repo.membersPage(this.db, {
       communityId: community.id,
       limit: query.limit,
@@ -98,33 +108,25 @@ export class CommunitiesService {
       search: query.q,
       withEmail: can(role, "seeMemberEmails"),
     });
-    return toPage(rows, query.limit, presentMember, (row) => [row.name, row.userId]);
+    return toPage(rows, query.limit, MEMBERS_CURSOR, (row) => [row.name, row.userId] as const);
   }
 
-  async myCommunities(user: AuthenticatedUser, query: PageQuery): Promise<Page<MyCommunityDto>> {
-    const rows = await this.repo.communitiesOf(this.db, user.id, query.limit, decodeCursor(query.cursor, timestampIdCursor));
-    return toPage(
-      rows,
-      query.limit,
-      (row) => ({ ...presentCommunity(row.community), role: row.role }),
-      (row) => [row.joinedAtKey, row.community.id],
-    );
+  async myCommunities(actor: Actor, query: PageQuery): Promise<Page<MyCommunityRow>> {
+    const rows = await this.repo.communitiesOf(this.db, actor.id, query.limit, decodeCursor(MY_COMMUNITIES_CURSOR, query.cursor));
+    return toPage(rows, query.limit, MY_COMMUNITIES_CURSOR, (row) => [row.joinedAtKey, row.community.id] as const);
   }
 
-  private addMembership(communityId: string, user: { id: string; name: string }, role: Role): Promise<MembershipRow> {
+  private async addMembership(tx: Transaction, communityId: string, user: Actor, role: Role): Promise<MembershipRow> {
+    const membership = await this.repo.insertMembership(tx, { communityId, userId: user.id, role, memberName: user.name });
+    if (!membership) throw new AppError("conflict", "already a member of this community");
+    await this.repo.adjustMemberCount(tx, communityId, 1);
+    return membership;
+  }
+
+  async changeRole(actor: Actor, slug: string, userId: string, role: Role): Promise<MembershipRow> {
     return this.db.transaction(async (tx) => {
-      const membership = await this.repo.insertMembership(tx, { communityId, userId: user.id, role, memberName: user.name });
-      if (!membership) throw new AppError("conflict", "already a member of this community");
-      await this.repo.adjustMemberCount(tx, communityId, 1);
-      return membership;
-    });
-  }
-
-  async changeRole(actor: AuthenticatedUser, slug: string, userId: string, role: Role): Promise<MembershipRow> {
-    const { community, role: actorRole } = await this.access.memberOf({ slug }, actor.id);
-    authorize(actorRole, "manageMembers");
-    return this.db.transaction(async (tx) => {
-      await this.repo.lockCommunity(tx, community.id);
+      const { community, role: actorRole } = await this.access.lockedMemberOf(tx, { slug }, actor.id);
+      authorize(actorRole, "manageMembers");
       const target = await this.requireMembership(tx, community.id, userId);
       authorizeRoleChange(actorRole, target.role, role);
       if (target.role === "owner" && role !== "owner") await this.keepAnOwner(tx, community.id);
@@ -132,12 +134,15 @@ export class CommunitiesService {
     });
   }
 
-  /** Admins remove members (owners remove owners); anyone may remove themselves, i.e. leave. */
-  async removeMember(actor: AuthenticatedUser, slug: string, userId: string): Promise<void> {
-    const { community, role: actorRole } = await this.access.memberOf({ slug }, actor.id);
-    if (userId !== actor.id) authorize(actorRole, "manageMembers");
+  /**
+   * Admins remove members (owners remove owners); anyone may remove themselves,
+   * i.e. leave. The member's tickets to events that have not ended are revoked
+   * in the same transaction (tickets module), their seats returned.
+   */
+  async removeMember(actor: Actor, slug: string, userId: string): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await this.repo.lockCommunity(tx, community.id);
+      const { community, role: actorRole } = await this.access.lockedMemberOf(tx, { slug }, actor.id);
+      if (userId !== actor.id) authorize(actorRole, "manageMembers");
       const target = await this.requireMembership(tx, community.id, userId);
       if (target.role === "owner") {
         if (userId !== actor.id) authorize(actorRole, "manageOwners");
@@ -145,6 +150,7 @@ export class CommunitiesService {
       }
       await this.repo.deleteMembership(tx, community.id, userId);
       await this.repo.adjustMemberCount(tx, community.id, -1);
+      await this.membershipEnded(tx, { communityId: community.id, userId });
     });
   }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommunityDto, MemberDto, MyCommunityDto, NewsDto, Page } from "../../../shared/api/index.ts";
 import { startTestServer, type TestServer } from "../../test/harness.ts";
-import { addMember, createCommunity, signedInUser, type SignedInUser } from "../../test/factories.ts";
+import { addMember, createCommunity, insertCommunity, signedInUser, signedInUsers, type TestUser } from "../../test/factories.ts";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -15,7 +15,7 @@ async function json<T>(response: Response): Promise<T> {
 
 describe("creating communities", () => {
   it("makes the creator its owner and generates a unique slug from the name", async () => {
-    const { client } = await signedInUser(server.url, "Creator");
+    const { client } = await signedInUser(server, "Creator");
     const first = await createCommunity(client, { name: "Club de Tennis d'Évry", description: "Balle jaune" });
     expect(first).toMatchObject({ name: "Club de Tennis d'Évry", memberCount: 1, plan: "free", joinPolicy: "invite" });
     expect(first.slug).toMatch(/^club-de-tennis-d-evry(-\d+)?$/);
@@ -26,7 +26,7 @@ describe("creating communities", () => {
   });
 
   it("refuses a taken or malformed slug, naming the field", async () => {
-    const { client } = await signedInUser(server.url);
+    const { client } = await signedInUser(server);
     const taken = await createCommunity(client);
     const again = await client.post("/api/communities", { name: "Other", slug: taken.slug });
     expect(again.status).toBe(409);
@@ -47,18 +47,18 @@ describe("creating communities", () => {
 });
 
 describe("a community's life", () => {
-  let owner: SignedInUser;
-  let admin: SignedInUser;
-  let member: SignedInUser;
+  let owner: TestUser;
+  let admin: TestUser;
+  let member: TestUser;
   let community: CommunityDto;
   beforeAll(async () => {
     [owner, admin, member] = await Promise.all([
-      signedInUser(server.url, "Olga Owner"),
-      signedInUser(server.url, "Adam Admin"),
-      signedInUser(server.url, "Mia Member"),
+      signedInUser(server, "Olga Owner"),
+      signedInUser(server, "Adam Admin"),
+      signedInUser(server, "Mia Member"),
     ]);
     community = await createCommunity(owner.client, { joinPolicy: "open" });
-    await addMember(owner.client, community.slug, admin.user, "admin");
+    await addMember(owner.client, community.slug, admin, "admin");
   });
 
   it("shows a public profile to anyone, 404 for unknown slugs", async () => {
@@ -71,7 +71,7 @@ describe("a community's life", () => {
   it("lets anyone join an open community once, counting members", async () => {
     const joined = await member.client.post(`/api/communities/${community.slug}/join`);
     expect(joined.status).toBe(201);
-    expect(await joined.json()).toMatchObject({ membership: { communityId: community.id, userId: member.user.id, role: "member" } });
+    expect(await joined.json()).toMatchObject({ membership: { communityId: community.id, userId: member.id, role: "member" } });
     expect((await member.client.post(`/api/communities/${community.slug}/join`)).status).toBe(409);
     const profile = await json<{ community: CommunityDto }>(await fetch(`${server.url}/api/communities/${community.slug}`));
     expect(profile.community.memberCount).toBe(3);
@@ -79,7 +79,7 @@ describe("a community's life", () => {
 
   it("refuses joining a community that admits by invitation", async () => {
     const closed = await createCommunity(owner.client);
-    const outsider = await signedInUser(server.url);
+    const outsider = await signedInUser(server);
     const response = await outsider.client.post(`/api/communities/${closed.slug}/join`);
     expect(response.status).toBe(403);
   });
@@ -87,7 +87,7 @@ describe("a community's life", () => {
   it("lists the caller's communities with their role, paginated", async () => {
     const mine = await json<Page<MyCommunityDto>>(await admin.client.get("/api/communities?limit=1"));
     expect(mine.items).toEqual([expect.objectContaining({ slug: community.slug, role: "admin" })]);
-    const creator = await signedInUser(server.url);
+    const creator = await signedInUser(server);
     const created = [await createCommunity(creator.client), await createCommunity(creator.client), await createCommunity(creator.client)];
     const firstPage = await json<Page<MyCommunityDto>>(await creator.client.get("/api/communities?limit=2"));
     expect(firstPage.items).toHaveLength(2);
@@ -121,8 +121,8 @@ describe("a community's life", () => {
 
   it("pages members in name order without repeating or skipping anyone", async () => {
     const big = await createCommunity(owner.client);
-    const people = await Promise.all(Array.from({ length: 7 }, (_, index) => signedInUser(server.url, `Same Name ${index % 2}`)));
-    for (const person of people) await addMember(owner.client, big.slug, person.user);
+    const people = await Promise.all(Array.from({ length: 7 }, (_, index) => signedInUser(server, `Same Name ${index % 2}`)));
+    for (const person of people) await addMember(owner.client, big.slug, person);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -143,19 +143,19 @@ describe("a community's life", () => {
 });
 
 describe("roles", () => {
-  let owner: SignedInUser;
-  let admin: SignedInUser;
-  let member: SignedInUser;
+  let owner: TestUser;
+  let admin: TestUser;
+  let member: TestUser;
   let slug: string;
   beforeAll(async () => {
-    [owner, admin, member] = await Promise.all([signedInUser(server.url), signedInUser(server.url), signedInUser(server.url)]);
+    [owner, admin, member] = await Promise.all([signedInUser(server), signedInUser(server), signedInUser(server)]);
     slug = (await createCommunity(owner.client)).slug;
-    await addMember(owner.client, slug, admin.user, "admin");
-    await addMember(owner.client, slug, member.user, "member");
+    await addMember(owner.client, slug, admin, "admin");
+    await addMember(owner.client, slug, member, "member");
   });
 
-  const setRole = (by: SignedInUser, target: SignedInUser, role: string) =>
-    by.client.request("PATCH", `/api/communities/${slug}/members/${target.user.id}`, { role });
+  const setRole = (by: TestUser, target: TestUser, role: string) =>
+    by.client.request("PATCH", `/api/communities/${slug}/members/${target.id}`, { role });
 
   it("lets admins change roles below owner, and only owners make owners", async () => {
     expect((await setRole(admin, member, "staff")).status).toBe(200);
@@ -169,42 +169,42 @@ describe("roles", () => {
     const demote = await setRole(owner, owner, "admin");
     expect(demote.status).toBe(409);
     expect(await demote.json()).toMatchObject({ error: { code: "conflict", message: expect.stringMatching(/at least one owner/) } });
-    expect((await owner.client.request("DELETE", `/api/communities/${slug}/members/${owner.user.id}`)).status).toBe(409);
+    expect((await owner.client.request("DELETE", `/api/communities/${slug}/members/${owner.id}`)).status).toBe(409);
     expect((await setRole(owner, admin, "owner")).status).toBe(200);
     expect((await setRole(owner, owner, "admin")).status).toBe(200);
   });
 
   it("adds registered users by email, refusing unknown emails and duplicates", async () => {
-    const newcomer = await signedInUser(server.url);
+    const newcomer = await signedInUser(server);
     const admins = await json<Page<MemberDto>>(await admin.client.get(`/api/communities/${slug}/members`));
-    const adminRole = admins.items.find((item) => item.userId === admin.user.id)?.role;
+    const adminRole = admins.items.find((item) => item.userId === admin.id)?.role;
     const by = adminRole === "owner" ? admin : owner;
-    expect((await by.client.post(`/api/communities/${slug}/members`, { email: newcomer.user.email })).status).toBe(201);
-    expect((await by.client.post(`/api/communities/${slug}/members`, { email: newcomer.user.email })).status).toBe(409);
+    expect((await by.client.post(`/api/communities/${slug}/members`, { email: newcomer.email })).status).toBe(201);
+    expect((await by.client.post(`/api/communities/${slug}/members`, { email: newcomer.email })).status).toBe(409);
     const unknown = await by.client.post(`/api/communities/${slug}/members`, { email: "nobody@example.test" });
     expect(unknown.status).toBe(404);
-    expect((await member.client.post(`/api/communities/${slug}/members`, { email: newcomer.user.email })).status).toBe(403);
+    expect((await member.client.post(`/api/communities/${slug}/members`, { email: newcomer.email })).status).toBe(403);
   });
 
   it("lets members leave and admins remove members", async () => {
-    const leaver = await signedInUser(server.url);
-    const removed = await signedInUser(server.url);
-    await addMember(owner.client, slug, leaver.user);
-    await addMember(owner.client, slug, removed.user);
-    expect((await leaver.client.request("DELETE", `/api/communities/${slug}/members/${leaver.user.id}`)).status).toBe(204);
-    expect((await member.client.request("DELETE", `/api/communities/${slug}/members/${removed.user.id}`)).status).toBe(403);
-    expect((await owner.client.request("DELETE", `/api/communities/${slug}/members/${removed.user.id}`)).status).toBe(204);
+    const leaver = await signedInUser(server);
+    const removed = await signedInUser(server);
+    await addMember(owner.client, slug, leaver);
+    await addMember(owner.client, slug, removed);
+    expect((await leaver.client.request("DELETE", `/api/communities/${slug}/members/${leaver.id}`)).status).toBe(204);
+    expect((await member.client.request("DELETE", `/api/communities/${slug}/members/${removed.id}`)).status).toBe(403);
+    expect((await owner.client.request("DELETE", `/api/communities/${slug}/members/${removed.id}`)).status).toBe(204);
     expect((await removed.client.get(`/api/communities/${slug}/members`)).status).toBe(404);
-    expect((await owner.client.request("DELETE", `/api/communities/${slug}/members/${removed.user.id}`)).status).toBe(404);
+    expect((await owner.client.request("DELETE", `/api/communities/${slug}/members/${removed.id}`)).status).toBe(404);
   });
 });
 
 describe("news", () => {
   it("is written by admins, read by members newest first, paginated", async () => {
-    const owner = await signedInUser(server.url);
-    const member = await signedInUser(server.url);
+    const owner = await signedInUser(server);
+    const member = await signedInUser(server);
     const { slug } = await createCommunity(owner.client);
-    await addMember(owner.client, slug, member.user);
+    await addMember(owner.client, slug, member);
     for (const title of ["first", "second", "third"]) {
       const published = await owner.client.post(`/api/communities/${slug}/news`, { title, body: `${title} body` });
       expect(published.status).toBe(201);
@@ -216,5 +216,59 @@ describe("news", () => {
     expect(page.items.map((item) => item.title)).toEqual(["third", "second"]);
     const rest = await json<Page<NewsDto>>(await member.client.get(`/api/communities/${slug}/news?cursor=${page.nextCursor}`));
     expect(rest.items.map((item) => item.title)).toEqual(["first"]);
+  });
+});
+
+describe("roles decided inside the transaction", () => {
+  const RACES = 30;
+  let first: TestUser;
+  let second: TestUser;
+  beforeAll(async () => {
+    [first, second] = (await signedInUsers(server, ["Ann Owner", "Ben Owner"])) as [TestUser, TestUser];
+  });
+
+  /** A community whose only owners are the two racers. */
+  const twoOwners = () =>
+    insertCommunity(server, [
+      { user: first, role: "owner" },
+      { user: second, role: "owner" },
+    ]);
+
+  async function roles(slug: string): Promise<Record<string, string>> {
+    const page = await json<Page<MemberDto>>(
+      await first.client
+        .get(`/api/communities/${slug}/members`)
+        .then(async (response) => (response.status === 200 ? response : second.client.get(`/api/communities/${slug}/members`))),
+    );
+    return Object.fromEntries(page.items.map((item) => [item.name, item.role]));
+  }
+
+  /** The races run side by side, each in a community of its own. */
+  const races = (race: () => Promise<void>) => Promise.all(Array.from({ length: RACES }, race));
+
+  const demote = (by: TestUser, slug: string, target: TestUser) =>
+    by.client.request("PATCH", `/api/communities/${slug}/members/${target.id}`, { role: "admin" });
+  const remove = (by: TestUser, slug: string, target: TestUser) =>
+    by.client.request("DELETE", `/api/communities/${slug}/members/${target.id}`);
+
+  it(`two owners demoting each other at the same moment: one wins, the other is refused (${RACES} races)`, async () => {
+    await races(async () => {
+      const { slug } = await twoOwners();
+      const statuses = (await Promise.all([demote(first, slug, second), demote(second, slug, first)])).map((response) => response.status);
+      expect(statuses.sort()).toEqual([200, 403]);
+      expect(Object.values(await roles(slug)).sort()).toEqual(["admin", "owner"]);
+    });
+  });
+
+  it(`an owner demoting the other while that one removes the first: never both, never no owner (${RACES} races)`, async () => {
+    await races(async () => {
+      const { slug } = await twoOwners();
+      const [demoted, removed] = await Promise.all([demote(first, slug, second), remove(second, slug, first)]);
+      const outcome = demoted.status === 200 ? "demoted" : removed.status === 204 ? "removed" : "neither";
+      expect([outcome, demoted.status, removed.status]).toEqual(outcome === "demoted" ? ["demoted", 200, 403] : ["removed", 404, 204]);
+      const left = await roles(slug);
+      expect(Object.values(left)).toContain("owner");
+      expect(left).toEqual(outcome === "demoted" ? { "Ann Owner": "owner", "Ben Owner": "admin" } : { "Ben Owner": "owner" });
+    });
   });
 });

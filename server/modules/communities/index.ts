@@ -2,19 +2,28 @@ import type { Router } from "express";
 import type { Container } from "../../container.ts";
 import { CommunityAccess } from "./access.ts";
 import { CommunitiesRepository } from "./communities.repo.ts";
-import { CommunitiesService } from "./communities.service.ts";
+import { CommunitiesService, type MembershipEndedHook } from "./communities.service.ts";
 import { NewsRepository } from "./news.repo.ts";
 import { NewsService } from "./news.service.ts";
 import { communitiesRoutes } from "./communities.routes.ts";
 
 export { CommunityAccess } from "./access.ts";
 export type { CommunityMember } from "./access.ts";
+export { CommunitiesRepository } from "./communities.repo.ts";
+export type { MembershipEndedHook } from "./communities.service.ts";
+export { authorize, can, type Action } from "./policy.ts";
+
+/** The access check other modules build on: one per process, over the communities repository. */
+export function communityAccess(): CommunityAccess {
+  return new CommunityAccess(new CommunitiesRepository());
+}
 
 /** Communities, members and news: /communities/... */
-export function communitiesModule(container: Container): Router {
-  const access = new CommunityAccess(container.db);
+export function communitiesModule(container: Container, hooks: { membershipEnded: MembershipEndedHook }): Router {
+  const repo = new CommunitiesRepository();
+  const access = new CommunityAccess(repo);
   return communitiesRoutes(
-    new CommunitiesService(container.db, new CommunitiesRepository(), access),
+    new CommunitiesService(container.db, repo, access, hooks.membershipEnded),
     new NewsService(container.db, new NewsRepository(), access),
   );
 }

@@ -1,12 +1,13 @@
-import type { NewsDto } from "../../../shared/api/communities.ts";
 import type { Page, PageQuery } from "../../../shared/api/pagination.ts";
+import type { NewsRow } from "../../../shared/schema/index.ts";
 import type { Database } from "../../infra/db/client.ts";
-import type { AuthenticatedUser } from "../../http/middleware/auth.ts";
-import { decodeCursor, toPage } from "../../http/cursor.ts";
+import type { Actor } from "../../core/actor.ts";
+import { decodeCursor, toPage } from "../../core/pagination.ts";
 import { timestampIdCursor } from "../../infra/db/keyset.ts";
 import type { CommunityAccess } from "./access.ts";
 import type { NewsRepository } from "./news.repo.ts";
-import { presentNews } from "./communities.presenter.ts";
+
+const NEWS_CURSOR = timestampIdCursor("news");
 
 /** News of a community: members read, admins write. */
 export class NewsService {
@@ -16,14 +17,15 @@ export class NewsService {
     private readonly access: CommunityAccess,
   ) {}
 
-  async publish(author: AuthenticatedUser, slug: string, input: { title: string; body: string }): Promise<NewsDto> {
-    const { community } = await this.access.authorize({ slug }, author.id, "writeNews");
-    return presentNews(await this.repo.insert(this.db, { communityId: community.id, authorId: author.id, ...input }));
+  async publish(author: Actor, slug: string, input: { title: string; body: string }): Promise<NewsRow> {
+    const { community } = await this.access.authorize(this.db, { slug }, author.id, "writeNews");
+    return this.repo.insert(this.db, { communityId: community.id, authorId: author.id, ...input });
   }
 
-  async list(reader: AuthenticatedUser, slug: string, query: PageQuery): Promise<Page<NewsDto>> {
-    const { community } = await this.access.authorize({ slug }, reader.id, "read");
-    const rows = await this.repo.page(this.db, community.id, query.limit, decodeCursor(query.cursor, timestampIdCursor));
-    return toPage(rows, query.limit, presentNews, (row) => [row.createdAtKey, row.id]);
+  /** Newest first. */
+  async list(reader: Actor, slug: string, query: PageQuery): Promise<Page<NewsRow>> {
+    const { community } = await this.access.authorize(this.db, { slug }, reader.id, "read");
+    const rows = await this.repo.page(this.db, community.id, query.limit, decodeCursor(NEWS_CURSOR, query.cursor));
+    return toPage(rows, query.limit, NEWS_CURSOR, (row) => [row.createdAtKey, row.id] as const);
   }
 }

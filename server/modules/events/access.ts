@@ -1,5 +1,6 @@
 import { AppError } from "../../core/app-error.ts";
-import { authorize, type Action } from "../communities/policy.ts";
+import type { Executor, Transaction } from "../../infra/db/client.ts";
+import { authorize, type Action } from "../communities/index.ts";
 import type { EventsRepository, EventWithRole } from "./events.repo.ts";
 
 /**
@@ -10,15 +11,23 @@ import type { EventsRepository, EventWithRole } from "./events.repo.ts";
 export class EventAccess {
   constructor(private readonly events: EventsRepository) {}
 
-  async memberOf(eventId: string, userId: string): Promise<EventWithRole> {
-    const found = await this.events.findForMember(eventId, userId);
-    if (!found) throw AppError.notFound("event");
-    return found;
+  async memberOf(db: Executor, eventId: string, userId: string): Promise<EventWithRole> {
+    return found(await this.events.findForMember(db, eventId, userId));
   }
 
-  async authorize(eventId: string, userId: string, action: Action): Promise<EventWithRole> {
-    const found = await this.memberOf(eventId, userId);
-    authorize(found.role, action);
-    return found;
+  async authorize(db: Executor, eventId: string, userId: string, action: Action): Promise<EventWithRole> {
+    const member = await this.memberOf(db, eventId, userId);
+    authorize(member.role, action);
+    return member;
   }
+
+  /** memberOf, holding the membership until the transaction ends: a removal waits, then sees what this one wrote. */
+  async heldMemberOf(tx: Transaction, eventId: string, userId: string): Promise<EventWithRole> {
+    return found(await this.events.findForMember(tx, eventId, userId, { holdMembership: true }));
+  }
+}
+
+function found(member: EventWithRole | undefined): EventWithRole {
+  if (!member) throw AppError.notFound("event");
+  return member;
 }

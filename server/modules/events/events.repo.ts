@@ -1,7 +1,7 @@
-import { and, asc, eq, getTableColumns } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
 import type { Role } from "../../../shared/api/communities.ts";
 import { events, memberships, type EventRow } from "../../../shared/schema/index.ts";
-import type { Database } from "../../infra/db/client.ts";
+import type { Executor } from "../../infra/db/client.ts";
 import { afterCursor, timestampKeyOf, type TimestampIdCursor } from "../../infra/db/keyset.ts";
 
 export interface NewEvent {
@@ -23,18 +23,24 @@ export interface EventWithRole {
   role: Role;
 }
 
-export class EventsRepository {
-  constructor(private readonly db: Database) {}
+/** An event without an end time is taken to last a day: it has ended a day after it started. */
+export const EVENT_DEFAULT_DURATION = "1 day";
 
-  async insert(values: NewEvent): Promise<EventRow> {
-    const [row] = await this.db.insert(events).values(values).returning();
+/** When an event has ended, in SQL: its end, or a day after its start. */
+export function eventEnd(): SQL {
+  return sql`coalesce(${events.endsAt}, ${events.startsAt} + ${EVENT_DEFAULT_DURATION}::interval)`;
+}
+
+export class EventsRepository {
+  async insert(db: Executor, values: NewEvent): Promise<EventRow> {
+    const [row] = await db.insert(events).values(values).returning();
     if (!row) throw new Error("insert into events returned no row");
     return row;
   }
 
   /** One page (plus one row, to know whether another follows) in (starts_at, id) order. */
-  async listByCommunity(communityId: string, limit: number, after: TimestampIdCursor | undefined): Promise<ListedEvent[]> {
-    return this.db
+  async listByCommunity(db: Executor, communityId: string, limit: number, after: TimestampIdCursor | undefined): Promise<ListedEvent[]> {
+    return db
       .select({ ...getTableColumns(events), startsAtKey: timestampKeyOf(events.startsAt) })
       .from(events)
       .where(and(eq(events.communityId, communityId), after ? afterCursor(events.startsAt, events.id, after) : undefined))
@@ -42,14 +48,20 @@ export class EventsRepository {
       .limit(limit + 1);
   }
 
-  /** The event with the caller's role in its community, in one query; undefined for an unknown event and for an outsider alike. */
-  async findForMember(eventId: string, userId: string): Promise<EventWithRole | undefined> {
-    const [row] = await this.db
+  /**
+   * The event with the caller's role in its community, in one query; undefined
+   * for an unknown event and for an outsider alike. With `holdMembership`, the
+   * membership row is locked (FOR SHARE) until the transaction ends, so it
+   * cannot end while the caller acts on it.
+   */
+  async findForMember(db: Executor, eventId: string, userId: string, options: { holdMembership?: boolean } = {}) {
+    const query = db
       .select({ event: events, role: memberships.role })
       .from(events)
       .innerJoin(memberships, and(eq(memberships.communityId, events.communityId), eq(memberships.userId, userId)))
       .where(eq(events.id, eventId))
       .limit(1);
-    return row;
+    const [row] = options.holdMembership ? await query.for("share", { of: memberships }) : await query;
+    return row satisfies EventWithRole | undefined;
   }
 }

@@ -2,10 +2,10 @@ import { Router } from "express";
 import { slugParams } from "../../../shared/api/communities.ts";
 import { createEventBody, eventParams, type EventDto, type EventResponse } from "../../../shared/api/events.ts";
 import { pageQuery, type Page } from "../../../shared/api/pagination.ts";
-import { currentUser } from "../../http/middleware/auth.ts";
+import { presentPage } from "../../core/pagination.ts";
+import { currentUser, signedIn } from "../../http/middleware/auth.ts";
 import { validated } from "../../http/validate.ts";
 import { presentEvent } from "./events.presenter.ts";
-import { signedIn } from "../../http/middleware/auth.ts";
 import type { EventsService } from "./events.service.ts";
 
 export function eventsRoutes(events: EventsService): Router {
@@ -16,7 +16,7 @@ export function eventsRoutes(events: EventsService): Router {
     signedIn,
     validated({ params: slugParams, query: pageQuery }, async ({ params, query }, req, res) => {
       const page = await events.list(params.slug, currentUser(req).id, query);
-      res.json({ items: page.items.map(presentEvent), nextCursor: page.nextCursor } satisfies Page<EventDto>);
+      res.json(presentPage(page, presentEvent) satisfies Page<EventDto>);
     }),
   );
 

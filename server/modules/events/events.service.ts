@@ -1,27 +1,26 @@
 import type { CreateEventBody } from "../../../shared/api/events.ts";
-import type { PageQuery } from "../../../shared/api/pagination.ts";
+import type { Page, PageQuery } from "../../../shared/api/pagination.ts";
 import type { EventRow } from "../../../shared/schema/index.ts";
-import { decodeCursor, toPage } from "../../http/cursor.ts";
-import type { CommunityAccess } from "../communities/access.ts";
+import { decodeCursor, toPage } from "../../core/pagination.ts";
+import type { Database } from "../../infra/db/client.ts";
+import { timestampIdCursor } from "../../infra/db/keyset.ts";
+import type { CommunityAccess } from "../communities/index.ts";
 import type { EventAccess } from "./access.ts";
 import type { EventsRepository } from "./events.repo.ts";
-import { timestampIdCursor } from "../../infra/db/keyset.ts";
 
-export interface RowPage<Row> {
-  items: Row[];
-  nextCursor: string | null;
-}
+const EVENTS_CURSOR = timestampIdCursor("events");
 
 export class EventsService {
   constructor(
+    private readonly db: Database,
     private readonly repo: EventsRepository,
     private readonly communities: CommunityAccess,
     private readonly access: EventAccess,
   ) {}
 
   async create(slug: string, userId: string, input: CreateEventBody): Promise<EventRow> {
-    const { community } = await this.communities.authorize({ slug }, userId, "manageEvents");
-    return this.repo.insert({
+    const { community } = await this.communities.authorize(this.db, { slug }, userId, "manageEvents");
+    return this.repo.insert(this.db, {
       communityId: community.id,
       title: input.title,
       startsAt: input.startsAt,
@@ -32,20 +31,14 @@ export class EventsService {
   }
 
   /** Upcoming first: starts_at ascending, then id. */
-  async list(slug: string, userId: string, page: PageQuery): Promise<RowPage<EventRow>> {
-    const { community } = await this.communities.authorize({ slug }, userId, "read");
-    const after = decodeCursor(page.cursor, timestampIdCursor);
-    const rows = await this.repo.listByCommunity(community.id, page.limit, after);
-    return toPage(
-      rows,
-      page.limit,
-      ({ startsAtKey: _key, ...event }) => event,
-      (row) => [row.startsAtKey, row.id],
-    );
+  async list(slug: string, userId: string, page: PageQuery): Promise<Page<EventRow>> {
+    const { community } = await this.communities.authorize(this.db, { slug }, userId, "read");
+    const rows = await this.repo.listByCommunity(this.db, community.id, page.limit, decodeCursor(EVENTS_CURSOR, page.cursor));
+    return toPage(rows, page.limit, EVENTS_CURSOR, (row) => [row.startsAtKey, row.id] as const);
   }
 
   async get(eventId: string, userId: string): Promise<EventRow> {
-    const { event } = await this.access.authorize(eventId, userId, "read");
+    const { event } = await this.access.authorize(this.db, eventId, userId, "read");
     return event;
   }
 }

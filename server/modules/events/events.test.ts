@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EventDto } from "../../../shared/api/events.ts";
 import { HttpClient, startTestServer, type TestServer } from "../../test/harness.ts";
-import { insertCommunity, createEvent, type TestCommunity, type TestUser, communityWithCast } from "../../test/db-factories.ts";
+import { insertCommunity, createEvent, type TestCommunity, type TestUser, communityWithCast } from "../../test/factories.ts";
 
 interface ErrorJson {
   error: { code: string; message: string; details?: Array<{ path: string; message: string }> };

@@ -1,22 +1,24 @@
-import { Router } from "express";
+import type { Router } from "express";
 import type { Container } from "../../container.ts";
-import { CommunityAccess } from "../communities/access.ts";
-import { ticketsModule } from "../tickets/index.ts";
+import type { CommunityAccess } from "../communities/index.ts";
 import { EventAccess } from "./access.ts";
-import { CheckinsRepository } from "./checkins.repo.ts";
-import { checkinsRoutes } from "./checkins.routes.ts";
-import { CheckinsService } from "./checkins.service.ts";
 import { EventsRepository } from "./events.repo.ts";
 import { eventsRoutes } from "./events.routes.ts";
 import { EventsService } from "./events.service.ts";
 
-/** Events, tickets and door check-in: /communities/:slug/events, /events/:eventId/..., /tickets/:ticketId/... */
-export function eventsModule(container: Container): Router {
-  const events = new EventsRepository(container.db);
-  const access = new EventAccess(events);
-  const router = Router();
-  router.use(eventsRoutes(new EventsService(events, new CommunityAccess(container.db), access)));
-  router.use(ticketsModule(container, access));
-  router.use(checkinsRoutes(new CheckinsService(new CheckinsRepository(container.db), access, container.ticketCodes)));
-  return router;
+export { EventAccess } from "./access.ts";
+export { eventEnd } from "./events.repo.ts";
+export { presentEvent } from "./events.presenter.ts";
+
+export interface EventsModule {
+  routes: Router;
+  /** The access check of everything under /events/:eventId, for the modules built on events (tickets, check-in). */
+  access: EventAccess;
+}
+
+/** Events: /communities/:slug/events, /events/:eventId */
+export function eventsModule(container: Container, communities: CommunityAccess): EventsModule {
+  const repo = new EventsRepository();
+  const access = new EventAccess(repo);
+  return { routes: eventsRoutes(new EventsService(container.db, repo, communities, access)), access };
 }

@@ -1,11 +1,25 @@
 import type { Router } from "express";
 import type { Container } from "../../container.ts";
-import type { EventAccess } from "../events/access.ts";
+import type { MembershipEndedHook } from "../communities/index.ts";
+import type { EventAccess } from "../events/index.ts";
 import { TicketsRepository } from "./tickets.repo.ts";
 import { TicketsService } from "./tickets.service.ts";
 import { ticketsRoutes } from "./tickets.routes.ts";
 
-/** Tickets: /events/:eventId/tickets, /tickets, /tickets/:ticketId, /tickets/:ticketId/qr.svg (mounted by the events module). */
-export function ticketsModule(container: Container, events: EventAccess): Router {
-  return ticketsRoutes(new TicketsService(new TicketsRepository(container.db), events), container.ticketCodes);
+export { TicketCodes } from "./ticket-code.ts";
+export { presentTicket } from "./tickets.presenter.ts";
+
+export interface TicketsModule {
+  routes: Router;
+  /** Revokes a former member's tickets to events that have not ended, in the transaction that ends the membership. */
+  membershipEnded: MembershipEndedHook;
+}
+
+/** Tickets: /events/:eventId/tickets, /tickets, /tickets/:ticketId, /tickets/:ticketId/qr.svg */
+export function ticketsModule(container: Container, events: EventAccess): TicketsModule {
+  const service = new TicketsService(container.db, new TicketsRepository(), events);
+  return {
+    routes: ticketsRoutes(service, container.ticketCodes),
+    membershipEnded: (tx, membership) => service.revokeUpcoming(tx, membership),
+  };
 }

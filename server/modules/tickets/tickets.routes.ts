@@ -1,10 +1,10 @@
 import { Router } from "express";
 import { eventParams, ticketParams, type MyTicketDto, type TicketResponse } from "../../../shared/api/events.ts";
 import { pageQuery, type Page } from "../../../shared/api/pagination.ts";
-import { currentUser } from "../../http/middleware/auth.ts";
+import { presentPage } from "../../core/pagination.ts";
+import { currentUser, signedIn } from "../../http/middleware/auth.ts";
 import { validated } from "../../http/validate.ts";
-import { presentEvent } from "../events/events.presenter.ts";
-import { signedIn } from "../../http/middleware/auth.ts";
+import { presentEvent } from "../events/index.ts";
 import type { TicketCodes } from "./ticket-code.ts";
 import { presentTicket, renderQrSvg } from "./tickets.presenter.ts";
 import type { TicketsService } from "./tickets.service.ts";
@@ -27,8 +27,12 @@ export function ticketsRoutes(tickets: TicketsService, codes: TicketCodes): Rout
     signedIn,
     validated({ query: pageQuery }, async ({ query }, req, res) => {
       const page = await tickets.listMine(currentUser(req).id, query);
-      const items = page.items.map(({ ticket, event }) => ({ ...presentTicket(ticket, codes), event: presentEvent(event) }));
-      res.json({ items, nextCursor: page.nextCursor } satisfies Page<MyTicketDto>);
+      res.json(
+        presentPage(page, ({ ticket, event }) => ({
+          ...presentTicket(ticket, codes),
+          event: presentEvent(event),
+        })) satisfies Page<MyTicketDto>,
+      );
     }),
   );
 
@@ -45,7 +49,7 @@ export function ticketsRoutes(tickets: TicketsService, codes: TicketCodes): Rout
     "/tickets/:ticketId/qr.svg",
     signedIn,
     validated({ params: ticketParams }, async ({ params }, req, res) => {
-      const ticket = await tickets.getOwn(params.ticketId, currentUser(req).id);
+      const ticket = await tickets.admittingTicket(params.ticketId, currentUser(req).id);
       const svg = await renderQrSvg(presentTicket(ticket, codes).code);
       // Whoever holds the image can get in: no shared cache may keep it.
       res.set("Cache-Control", "private, no-store").type("image/svg+xml").send(svg);

@@ -1,58 +1,67 @@
-import type { PageQuery } from "../../../shared/api/pagination.ts";
+import type { Page, PageQuery } from "../../../shared/api/pagination.ts";
 import type { EventRow, TicketRow } from "../../../shared/schema/index.ts";
 import { AppError } from "../../core/app-error.ts";
-import { decodeCursor, toPage } from "../../http/cursor.ts";
-import { can } from "../communities/policy.ts";
-import type { EventAccess } from "../events/access.ts";
-import type { RowPage } from "../events/events.service.ts";
+import { decodeCursor, toPage } from "../../core/pagination.ts";
+import type { Database, Transaction } from "../../infra/db/client.ts";
 import { timestampIdCursor } from "../../infra/db/keyset.ts";
+import { can } from "../communities/index.ts";
+import type { EventAccess } from "../events/index.ts";
 import type { TicketsRepository } from "./tickets.repo.ts";
+
+const TICKETS_CURSOR = timestampIdCursor("tickets");
 
 export class TicketsService {
   constructor(
+    private readonly db: Database,
     private readonly repo: TicketsRepository,
     private readonly events: EventAccess,
   ) {}
 
   /**
-   * A ticket for the caller. The ticket insert and the seat count commit
-   * together or not at all: a duplicate is refused by the unique index, a full
-   * event by the conditional update, and either rolls the other back.
+   * A ticket for the caller. The membership is held for the transaction (a
+   * removal at the same moment waits, then revokes this ticket too); the ticket
+   * and the seat count commit together or not at all: a duplicate is refused by
+   * the unique index, a full event by the conditional update, and either rolls
+   * the other back.
    */
   async take(eventId: string, userId: string): Promise<TicketRow> {
-    await this.events.authorize(eventId, userId, "read");
-    return this.repo.transaction(async (tx) => {
-      const ticket = await tx.insertIfAbsent(eventId, userId);
+    return this.db.transaction(async (tx) => {
+      await this.events.heldMemberOf(tx, eventId, userId);
+      const ticket = await this.repo.insertOrReinstate(tx, eventId, userId);
       if (!ticket) throw new AppError("conflict", "you already hold a ticket for this event");
-      if (!(await tx.takeSeat(eventId))) throw new AppError("conflict", "event: sold out", { extra: { reason: "sold_out" } });
+      if (!(await this.repo.takeSeat(tx, eventId))) throw new AppError("conflict", "event: sold out", { extra: { reason: "sold_out" } });
       return ticket;
     });
   }
 
-  /** The holder, or staff and above of the event's community; anyone else gets 404, as if it did not exist. */
+  /** The holder, or staff and above of the event's community, while a member of it; anyone else gets 404, as if it did not exist. */
   async get(ticketId: string, userId: string): Promise<TicketRow> {
-    const found = await this.repo.findWithViewer(ticketId, userId);
+    const found = await this.repo.findWithViewer(this.db, ticketId, userId);
     const visible =
-      found !== undefined &&
-      (found.ticket.userId === userId || (found.viewerRole !== null && can(found.viewerRole, "viewTicketsOfOthers")));
+      found?.viewerRole !== null &&
+      found?.viewerRole !== undefined &&
+      (found.ticket.userId === userId || can(found.viewerRole, "viewTicketsOfOthers"));
     if (!visible) throw AppError.notFound("ticket");
     return found.ticket;
   }
 
-  /** Only the holder sees the QR code: whoever has it can get in. */
-  async getOwn(ticketId: string, userId: string): Promise<TicketRow> {
-    const found = await this.repo.findWithViewer(ticketId, userId);
-    if (!found || found.ticket.userId !== userId) throw AppError.notFound("ticket");
+  /** Only the holder, while a member, gets the QR code: whoever has it can get in. A revoked ticket has none. */
+  async admittingTicket(ticketId: string, userId: string): Promise<TicketRow> {
+    const found = await this.repo.findWithViewer(this.db, ticketId, userId);
+    if (!found || found.viewerRole === null || found.ticket.userId !== userId) throw AppError.notFound("ticket");
+    if (found.ticket.status === "revoked") {
+      throw new AppError("conflict", "ticket: revoked, it no longer admits anyone", { extra: { reason: "revoked" } });
+    }
     return found.ticket;
   }
 
-  async listMine(userId: string, page: PageQuery): Promise<RowPage<{ ticket: TicketRow; event: EventRow }>> {
-    const rows = await this.repo.listForUser(userId, page.limit, decodeCursor(page.cursor, timestampIdCursor));
-    return toPage(
-      rows,
-      page.limit,
-      ({ ticket, event }) => ({ ticket, event }),
-      (row) => [row.startsAtKey, row.ticket.id],
-    );
+  async listMine(userId: string, page: PageQuery): Promise<Page<{ ticket: TicketRow; event: EventRow }>> {
+    const rows = await this.repo.listForMember(this.db, userId, page.limit, decodeCursor(TICKETS_CURSOR, page.cursor));
+    return toPage(rows, page.limit, TICKETS_CURSOR, (row) => [row.startsAtKey, row.ticket.id] as const);
+  }
+
+  /** When a membership ends: its tickets to events that have not ended stop admitting, and their seats are free again. */
+  async revokeUpcoming(tx: Transaction, membership: { communityId: string; userId: string }): Promise<void> {
+    await this.repo.revokeUpcoming(tx, membership.communityId, membership.userId);
   }
 }

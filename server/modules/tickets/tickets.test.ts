@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { count, eq } from "drizzle-orm";
+import { and, count, eq } from "drizzle-orm";
 import QRCode from "qrcode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MyTicketDto, TicketDto } from "../../../shared/api/events.ts";
@@ -9,12 +9,14 @@ import {
   addMembers,
   insertCommunity,
   createEvent,
-  registerUser,
-  registerUsers,
+  signedInUser,
+  names,
+  signedInUsers,
   takeTicket,
+  communityWithCast,
   type TestCommunity,
   type TestUser,
-} from "../../test/db-factories.ts";
+} from "../../test/factories.ts";
 
 describe("tickets", () => {
   let server: TestServer;
@@ -28,11 +30,11 @@ describe("tickets", () => {
   beforeAll(async () => {
     server = await startTestServer();
     [admin, staff, member, otherMember, outsider] = await Promise.all([
-      registerUser(server, "Ada Admin"),
-      registerUser(server, "Sam Staff"),
-      registerUser(server, "Mia Member"),
-      registerUser(server, "Otto Other"),
-      registerUser(server, "Olga Outsider"),
+      signedInUser(server, "Ada Admin"),
+      signedInUser(server, "Sam Staff"),
+      signedInUser(server, "Mia Member"),
+      signedInUser(server, "Otto Other"),
+      signedInUser(server, "Olga Outsider"),
     ]);
     community = await insertCommunity(server, [
       { user: admin, role: "admin" },
@@ -141,7 +143,7 @@ describe("tickets", () => {
   });
 
   it("lists the caller's own tickets in the order of their events", async () => {
-    const holder = await registerUser(server, "Hana Holder");
+    const holder = await signedInUser(server, "Hana Holder");
     await addMembers(server, community, [holder]);
     const later = await createEvent(admin, community, { startsAt: "2032-02-01T10:00:00Z" });
     const sooner = await createEvent(admin, community, { startsAt: "2032-01-01T10:00:00Z" });
@@ -163,7 +165,7 @@ describe("tickets", () => {
   });
 
   it("never oversells: 30 members at once for 10 seats get exactly 10 tickets and 20 sold_out", async () => {
-    const crowd = await registerUsers(server, 30, "Racer");
+    const crowd = await signedInUsers(server, names("Racer", 30));
     await addMembers(server, community, crowd);
     const event = await createEvent(admin, community, { capacity: 10 });
     const responses = await Promise.all(crowd.map((user) => user.client.post(`/api/events/${event.id}/tickets`)));
@@ -185,5 +187,110 @@ describe("tickets", () => {
     const bodies = (await Promise.all(responses.map((response) => response.json()))) as Array<{ error?: { reason?: string } }>;
     expect(bodies.filter((body) => body.error?.reason === "sold_out")).toHaveLength(0);
     expect(await issuedCount(event.id)).toEqual({ issued: 1, rows: 1 });
+  });
+});
+
+describe("membership ends, access ends", () => {
+  let server: TestServer;
+  let admin: TestUser;
+  let staff: TestUser;
+  let community: TestCommunity;
+  const hourS = 3_600_000;
+  const at = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    ({ admin, staff, community } = await communityWithCast(server));
+  });
+  afterAll(() => server.close());
+
+  const scan = (eventId: string, code: string) => staff.client.post(`/api/events/${eventId}/checkins`, { code });
+  const seats = async (eventId: string) =>
+    ((await (await admin.client.get(`/api/events/${eventId}`)).json()) as { event: { ticketsIssued: number } }).event.ticketsIssued;
+
+  /** A member with tickets to an upcoming event, one under way without an end time, and one that has ended. */
+  async function memberWithTickets() {
+    const holder = await signedInUser(server, "Lea Leaving");
+    await addMembers(server, community, [holder]);
+    const upcoming = await createEvent(admin, community, { startsAt: at(24 * hourS), capacity: 1 });
+    const underWay = await createEvent(admin, community, { startsAt: at(-hourS) });
+    const ended = await createEvent(admin, community, { startsAt: at(-3 * hourS), endsAt: at(-2 * hourS) });
+    const held = await Promise.all([upcoming, underWay, ended].map((event) => takeTicket(holder, event.id)));
+    return { holder, events: { upcoming, underWay, ended }, held: held as [TicketDto, TicketDto, TicketDto] };
+  }
+
+  async function expectNoAccess(holder: TestUser, held: TicketDto[]) {
+    expect(await (await holder.client.get("/api/tickets")).json()).toEqual({ items: [], nextCursor: null });
+    for (const ticket of held) {
+      expect((await holder.client.get(`/api/tickets/${ticket.id}`)).status).toBe(404);
+      expect((await holder.client.get(`/api/tickets/${ticket.id}/qr.svg`)).status).toBe(404);
+    }
+  }
+
+  for (const [how, end] of [
+    ["is removed", (holder: TestUser) => admin.client.request("DELETE", `/api/communities/${community.slug}/members/${holder.id}`)],
+    ["leaves", (holder: TestUser) => holder.client.request("DELETE", `/api/communities/${community.slug}/members/${holder.id}`)],
+  ] as const) {
+    it(`revokes the tickets of a member who ${how} to events that have not ended, giving their seats back`, async () => {
+      const { holder, events: planned, held } = await memberWithTickets();
+      expect(await seats(planned.upcoming.id)).toBe(1);
+      expect((await end(holder)).status).toBe(204);
+
+      await expectNoAccess(holder, held);
+      const [upcoming, underWay] = held;
+      for (const [eventId, code] of [
+        [planned.upcoming.id, upcoming.code],
+        [planned.underWay.id, underWay.code],
+      ] as const) {
+        const refused = await scan(eventId, code);
+        expect(refused.status).toBe(422);
+        expect(await refused.json()).toMatchObject({ result: "invalid", reason: "revoked" });
+      }
+      expect(await seats(planned.upcoming.id)).toBe(0);
+      const statuses = await server.container.db
+        .select({ id: tickets.id, status: tickets.status })
+        .from(tickets)
+        .where(eq(tickets.userId, holder.id));
+      expect(Object.fromEntries(statuses.map((row) => [row.id, row.status]))).toEqual({
+        [held[0].id]: "revoked",
+        [held[1].id]: "revoked",
+        [held[2].id]: "valid",
+      });
+      // The seat went back: someone else can take it.
+      const next = await signedInUser(server, "Nina Next");
+      await addMembers(server, community, [next]);
+      expect((await next.client.post(`/api/events/${planned.upcoming.id}/tickets`)).status).toBe(201);
+    });
+  }
+
+  it("gives a member who comes back the same ticket again, valid, when a seat is free", async () => {
+    const { holder, events: planned, held } = await memberWithTickets();
+    await admin.client.request("DELETE", `/api/communities/${community.slug}/members/${holder.id}`);
+    await addMembers(server, community, [holder]);
+    const again = await takeTicket(holder, planned.upcoming.id);
+    expect(again).toEqual({ ...held[0], status: "valid" });
+    expect((await scan(planned.upcoming.id, again.code)).status).toBe(201);
+    expect(await seats(planned.upcoming.id)).toBe(1);
+  });
+
+  it("never leaves a valid ticket with someone removed while taking it (20 races)", async () => {
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const holder = await signedInUser(server, "Rita Racer");
+        await addMembers(server, community, [holder]);
+        const event = await createEvent(admin, community, { startsAt: at(24 * hourS) });
+        const [taken, removed] = await Promise.all([
+          holder.client.post(`/api/events/${event.id}/tickets`),
+          admin.client.request("DELETE", `/api/communities/${community.slug}/members/${holder.id}`),
+        ]);
+        expect([removed.status, [201, 404].includes(taken.status)]).toEqual([204, true]);
+        const valid = await server.container.db
+          .select({ id: tickets.id })
+          .from(tickets)
+          .where(and(eq(tickets.userId, holder.id), eq(tickets.status, "valid")));
+        expect(valid).toEqual([]);
+        expect(await seats(event.id)).toBe(0);
+      }),
+    );
   });
 });

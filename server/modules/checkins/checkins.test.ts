@@ -7,12 +7,15 @@ import { HttpClient, startTestServer, type TestServer } from "../../test/harness
 import {
   addMembers,
   createEvent,
-  registerUsers,
+  issueTickets,
+  signedInUser,
+  names,
+  signedInUsers,
   takeTicket,
   type TestCommunity,
   type TestUser,
   communityWithCast,
-} from "../../test/db-factories.ts";
+} from "../../test/factories.ts";
 
 interface ScanJson {
   result?: "checked_in" | "already_checked_in" | "invalid";
@@ -27,6 +30,8 @@ interface ScanJson {
 interface Answer {
   status: number;
   body: ScanJson;
+  /** The body as sent, byte for byte. */
+  text: string;
   requestId: string | null;
 }
 
@@ -58,7 +63,8 @@ describe("check-in at the door", () => {
 
   async function scan(scanner: TestUser, eventId: string, body: unknown): Promise<Answer> {
     const response = await scanner.client.post(`/api/events/${eventId}/checkins`, body);
-    return { status: response.status, body: (await response.json()) as ScanJson, requestId: response.headers.get("x-request-id") };
+    const text = await response.text();
+    return { status: response.status, body: JSON.parse(text) as ScanJson, text, requestId: response.headers.get("x-request-id") };
   }
 
   async function checkinRows(eventId: string): Promise<number> {
@@ -87,13 +93,14 @@ describe("check-in at the door", () => {
     expect(row?.scannedBy).toBe(staff.id);
   });
 
-  it("answers a repeated nonce with the first answer, status included; a new nonce is a new scan", async () => {
+  it("answers a repeated nonce with the first answer, byte for byte and status included; a new nonce is a new scan", async () => {
     const event = await createEvent(admin, community);
     const ticket = await takeTicket(member, event.id);
     const first = await scan(staff, event.id, { code: ticket.code, nonce: "tap-1" });
     const retry = await scan(staff, event.id, { code: ticket.code, nonce: "tap-1" });
     expect(first.status).toBe(201);
     expect(retry).toEqual({ ...first, requestId: retry.requestId });
+    expect(retry.text).toBe(first.text);
     const next = await scan(staff, event.id, { code: ticket.code, nonce: "tap-2" });
     expect(next.status).toBe(200);
     expect(next.body).toMatchObject({ result: "already_checked_in", firstCheckedInAt: first.body.checkedInAt });
@@ -106,6 +113,50 @@ describe("check-in at the door", () => {
     const elsewhere = await scan(staff, otherEvent.id, { code: otherTicket.code, nonce: "tap-1" });
     expect(elsewhere.status).toBe(201);
     expect(elsewhere.body.ticket?.id).toBe(otherTicket.id);
+  });
+
+  it("keeps each scanner's nonces its own: two staff numbering their scans 1 to 50 at once each get their own answers", async () => {
+    const event = await createEvent(admin, community);
+    const second = await signedInUser(server, "Sid Second");
+    const guests = await signedInUsers(server, names("Pair guest", 100));
+    await addMembers(server, community, [second], "staff");
+    await addMembers(server, community, guests);
+    const issued = await issueTickets(server, event.id, guests);
+    const scanBoth = () =>
+      Promise.all(
+        issued.map((ticket, index) => scan(index < 50 ? staff : second, event.id, { code: ticket.code, nonce: String((index % 50) + 1) })),
+      );
+
+    const answers = await scanBoth();
+    expect(answers.map((answer) => [answer.status, answer.body.ticket?.id, answer.body.member?.name])).toEqual(
+      issued.map((ticket, index) => [201, ticket.id, guests[index]?.name]),
+    );
+    expect(await checkinRows(event.id)).toBe(100);
+    // Both scanners retry every scan: each gets its own first answer back, byte for byte.
+    const retries = await scanBoth();
+    expect(retries.map((answer) => [answer.status, answer.text])).toEqual(answers.map((answer) => [answer.status, answer.text]));
+    expect(await checkinRows(event.id)).toBe(100);
+  });
+
+  it("refuses a nonce sent again with another code: 409 nonce_reused, and nothing is checked in", async () => {
+    const event = await createEvent(admin, community);
+    const [first, other] = await signedInUsers(server, ["Fay First", "Oscar Other"]);
+    await addMembers(server, community, [first as TestUser, other as TestUser]);
+    const firstTicket = await takeTicket(first as TestUser, event.id);
+    const otherTicket = await takeTicket(other as TestUser, event.id);
+    expect((await scan(staff, event.id, { code: firstTicket.code, nonce: "1" })).status).toBe(201);
+
+    for (const code of [otherTicket.code, alter(otherTicket.code), "not a code at all"]) {
+      const reused = await scan(staff, event.id, { code, nonce: "1" });
+      expect(reused.status).toBe(409);
+      expect(reused.body).toMatchObject({
+        error: { code: "conflict", reason: "nonce_reused", message: expect.stringMatching(/^nonce: /) },
+      });
+    }
+    expect(await checkinRows(event.id)).toBe(1);
+    // Another scanner's nonce "1" is another scan; a new nonce of this one admits the other ticket.
+    expect((await scan(admin, event.id, { code: otherTicket.code, nonce: "1" })).status).toBe(201);
+    expect((await scan(staff, event.id, { code: otherTicket.code, nonce: "2" })).status).toBe(200);
   });
 
   it("answers 422 invalid with the reason and the error shape in one body", async () => {
@@ -163,9 +214,9 @@ describe("check-in at the door", () => {
     await server.container.db.update(tickets).set({ status: "valid" }).where(eq(tickets.id, ticket.id));
     const replay = await scan(staff, event.id, { code: ticket.code, nonce: "revoked-scan" });
     expect(replay.status).toBe(422);
-    expect(withoutRequestId(replay.body)).toEqual(withoutRequestId(refused.body));
-    // The request id in the body is the replay's own, as in its header.
-    expect(replay.body.error?.requestId).toBe(replay.requestId);
+    // The first answer unchanged, the id of the request that made the scan included; the header carries the replay's own.
+    expect(replay.text).toBe(refused.text);
+    expect(replay.body.error?.requestId).toBe(refused.requestId);
     expect(replay.requestId).not.toBe(refused.requestId);
     expect((await scan(staff, event.id, { code: ticket.code, nonce: "after-restore" })).status).toBe(201);
   });
@@ -218,8 +269,8 @@ describe("check-in at the door", () => {
     let scanners: TestUser[];
 
     beforeAll(async () => {
-      holders = await registerUsers(server, 50, "Guest");
-      scanners = await registerUsers(server, 4, "Door");
+      holders = await signedInUsers(server, names("Guest", 50));
+      scanners = await signedInUsers(server, names("Door", 4));
       await addMembers(server, community, holders);
       await addMembers(server, community, scanners, "staff");
     });
@@ -227,8 +278,8 @@ describe("check-in at the door", () => {
     it("admits each ticket exactly once and gives every request the right answer", async () => {
       const event: EventDto = await createEvent(admin, community, { capacity: 50 });
       const otherEvent: EventDto = await createEvent(admin, community);
-      const doorTickets = await Promise.all(holders.map((holder) => takeTicket(holder, event.id)));
-      const otherTickets = await Promise.all(holders.slice(0, 10).map((holder) => takeTicket(holder, otherEvent.id)));
+      const doorTickets = await issueTickets(server, event.id, holders);
+      const otherTickets = await issueTickets(server, otherEvent.id, holders.slice(0, 10));
 
       type Expect = { kind: "valid"; ticket: TicketDto; holder: TestUser } | { kind: "invalid"; reason: string };
       interface Planned {
@@ -284,9 +335,13 @@ describe("check-in at the door", () => {
         [planned[index], planned[other]] = [planned[other] as Planned, planned[index] as Planned];
       }
 
-      const answers = await Promise.all(
-        planned.map((plan, index) => scan(scanners[index % scanners.length] as TestUser, event.id, plan.body)),
-      );
+      // A nonce is one scanner's: the requests of one scan come from the same scanner.
+      const scanners_ = new Map<string, TestUser>();
+      const scannerOf = (key: string) => {
+        if (!scanners_.has(key)) scanners_.set(key, scanners[scanners_.size % scanners.length] as TestUser);
+        return scanners_.get(key) as TestUser;
+      };
+      const answers = await Promise.all(planned.map((plan) => scan(scannerOf(plan.scanKey), event.id, plan.body)));
 
       expect(answers.filter((answer) => ![200, 201, 422].includes(answer.status))).toEqual([]);
       expect(await checkinRows(event.id)).toBe(50);
@@ -302,7 +357,11 @@ describe("check-in at the door", () => {
           expect(withoutRequestId(answer.body)).toEqual(withoutRequestId(first.body));
         }
       }
-      for (const answer of answers) if (answer.status === 422) expect(answer.body.error?.requestId).toBe(answer.requestId);
+      // A 422 names the request that made its scan: its own, or for a stored answer replayed, the first of its group.
+      for (const group of byScan.values()) {
+        const ids = group.map((answer) => answer.requestId);
+        for (const answer of group) if (answer.status === 422) expect(ids).toContain(answer.body.error?.requestId);
+      }
 
       // Per ticket: exactly one scan admitted it; every other scan saw the first check-in's time.
       for (const [index, ticket] of doorTickets.entries()) {
@@ -337,7 +396,7 @@ describe("check-in at the door", () => {
       const [unanswered] = await server.container.db
         .select({ n: count() })
         .from(checkinScans)
-        .where(and(eq(checkinScans.eventId, event.id), isNull(checkinScans.httpStatus)));
+        .where(and(eq(checkinScans.eventId, event.id), isNull(checkinScans.body)));
       expect(unanswered?.n).toBe(0);
     });
   });

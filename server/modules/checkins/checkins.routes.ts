@@ -1,10 +1,9 @@
 import { Router } from "express";
 import { checkinBody, eventParams, type CheckinStats } from "../../../shared/api/events.ts";
-import { currentUser } from "../../http/middleware/auth.ts";
+import { currentUser, signedIn } from "../../http/middleware/auth.ts";
 import { validated } from "../../http/validate.ts";
-import { presentScan } from "./checkins.presenter.ts";
+import { SCAN_STATUS } from "./checkins.presenter.ts";
 import type { CheckinsService } from "./checkins.service.ts";
-import { signedIn } from "../../http/middleware/auth.ts";
 
 export function checkinsRoutes(checkins: CheckinsService): Router {
   const router = Router();
@@ -13,8 +12,8 @@ export function checkinsRoutes(checkins: CheckinsService): Router {
     "/events/:eventId/checkins",
     signedIn,
     validated({ params: eventParams, body: checkinBody }, async ({ params, body }, req, res) => {
-      const outcome = await checkins.scan(params.eventId, currentUser(req).id, body);
-      res.status(outcome.status).json(presentScan(outcome.response));
+      const answer = await checkins.scan(params.eventId, currentUser(req).id, body);
+      res.status(SCAN_STATUS[answer.result]).type("application/json").send(answer.body);
     }),
   );
 

@@ -1,0 +1,112 @@
+import { createHash } from "node:crypto";
+import type { CheckinBody, CheckinStats, InvalidReason } from "../../../shared/api/events.ts";
+import type { TicketRow } from "../../../shared/schema/index.ts";
+import { AppError } from "../../core/app-error.ts";
+import type { Database, Executor } from "../../infra/db/client.ts";
+import type { EventAccess } from "../events/index.ts";
+import type { TicketCodes } from "../tickets/index.ts";
+import type { CheckinsRepository, ScanKey } from "./checkins.repo.ts";
+
+/** What a scan found. */
+export type ScanOutcome =
+  | { result: "checked_in"; ticket: TicketRow; memberName: string; checkedInAt: Date }
+  | { result: "already_checked_in"; memberName: string; firstCheckedInAt: Date }
+  | { result: "invalid"; reason: InvalidReason };
+
+export type ScanResult = ScanOutcome["result"];
+
+/** A scan's answer as sent: a repeated nonce gets these very bytes back. */
+export interface ScanAnswer {
+  result: ScanResult;
+  body: string;
+}
+
+/** Turns an outcome into the body sent (the presenter's work), once, so that it can be stored and replayed. */
+export type RenderScan = (outcome: ScanOutcome) => string;
+
+const SCAN_RESULTS: readonly string[] = ["checked_in", "already_checked_in", "invalid"] satisfies ScanResult[];
+
+export class CheckinsService {
+  constructor(
+    private readonly db: Database,
+    private readonly repo: CheckinsRepository,
+    private readonly events: EventAccess,
+    private readonly codes: TicketCodes,
+    private readonly render: RenderScan,
+  ) {}
+
+  /**
+   * One scan at the door. The signature is checked before anything about the
+   * ticket is read, so a forged code costs no ticket read. A scan with a nonce
+   * claims it first (the nonce is the scanner's own, at this event, bound to
+   * the code's hash), in the same transaction as the check-in and its stored
+   * answer: a retry, even a concurrent one, gets that answer back, and the same
+   * nonce with another code is refused (409 nonce_reused) and checks nothing in.
+   */
+  async scan(eventId: string, staffId: string, input: CheckinBody): Promise<ScanAnswer> {
+    const { event } = await this.events.authorize(this.db, eventId, staffId, "scanTickets");
+    const check = this.codes.verify(input.code);
+    const key = input.nonce === undefined ? undefined : scanKey(event.id, staffId, input.nonce, input.code);
+    if (!check.valid || check.claims.eventId !== event.id) {
+      // Not stored: the answer to a code that admits to nothing here cannot change. A nonce used before is still the other scan's.
+      if (key) await this.refuseReusedNonce(this.db, key);
+      return this.answer({ result: "invalid", reason: check.valid ? "wrong_event" : "unknown_code" });
+    }
+    const { ticketId } = check.claims;
+    // Without a nonce there is no answer to store: the check-in insert, arbitrated by the primary key, needs no transaction.
+    if (!key) return this.answer(await this.admit(this.db, ticketId, event.id, staffId));
+    return this.db.transaction(async (tx) => {
+      if (!(await this.repo.claimNonce(tx, key))) return this.replay(tx, key);
+      const answer = this.answer(await this.admit(tx, ticketId, event.id, staffId));
+      await this.repo.storeAnswer(tx, key, answer);
+      return answer;
+    });
+  }
+
+  async stats(eventId: string, staffId: string): Promise<CheckinStats> {
+    const { event } = await this.events.authorize(this.db, eventId, staffId, "scanTickets");
+    return this.repo.stats(this.db, event.id);
+  }
+
+  private answer(outcome: ScanOutcome): ScanAnswer {
+    return { result: outcome.result, body: this.render(outcome) };
+  }
+
+  private async replay(db: Executor, key: ScanKey): Promise<ScanAnswer> {
+    const stored = await this.repo.findScan(db, key);
+    if (!stored) throw new Error("check-in nonce claimed but its scan is gone");
+    if (stored.codeHash !== key.codeHash) throw nonceReused();
+    // The claim and its answer commit together: a claimed nonce without an answer cannot be seen.
+    if (!stored.result || !SCAN_RESULTS.includes(stored.result) || stored.body === null) {
+      throw new Error("check-in nonce claimed without a stored answer");
+    }
+    return { result: stored.result as ScanResult, body: stored.body };
+  }
+
+  private async refuseReusedNonce(db: Executor, key: ScanKey): Promise<void> {
+    const stored = await this.repo.findScan(db, key);
+    if (stored && stored.codeHash !== key.codeHash) throw nonceReused();
+  }
+
+  private async admit(db: Executor, ticketId: string, eventId: string, staffId: string): Promise<ScanOutcome> {
+    const found = await this.repo.findTicket(db, ticketId, eventId);
+    // A validly signed code for a ticket that no longer exists (deleted with its holder's account, say).
+    if (!found) return { result: "invalid", reason: "unknown_code" };
+    if (found.ticket.status === "revoked") return { result: "invalid", reason: "revoked" };
+    const checkedInAt = await this.repo.insertCheckin(db, ticketId, eventId, staffId);
+    if (checkedInAt) return { result: "checked_in", ticket: found.ticket, memberName: found.memberName, checkedInAt };
+    const first = await this.repo.firstCheckin(db, ticketId);
+    if (!first) throw new Error("check-in conflicted but no check-in row was found");
+    return { result: "already_checked_in", memberName: found.memberName, firstCheckedInAt: first };
+  }
+}
+
+function scanKey(eventId: string, scannedBy: string, nonce: string, code: string): ScanKey {
+  return { eventId, scannedBy, nonce, codeHash: createHash("sha256").update(code).digest("hex") };
+}
+
+function nonceReused(): AppError {
+  return new AppError("conflict", "nonce: already used by this scanner for another code; use a new nonce for each scan", {
+    extra: { reason: "nonce_reused" },
+  });
+}

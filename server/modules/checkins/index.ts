@@ -1,0 +1,19 @@
+import type { Router } from "express";
+import type { Container } from "../../container.ts";
+import type { EventAccess } from "../events/index.ts";
+import { scanRenderer } from "./checkins.presenter.ts";
+import { CheckinsRepository } from "./checkins.repo.ts";
+import { checkinsRoutes } from "./checkins.routes.ts";
+import { CheckinsService } from "./checkins.service.ts";
+
+/** Door check-in: /events/:eventId/checkins, /events/:eventId/checkins/stats */
+export function checkinsModule(container: Container, events: EventAccess): Router {
+  const service = new CheckinsService(
+    container.db,
+    new CheckinsRepository(),
+    events,
+    container.ticketCodes,
+    scanRenderer(container.ticketCodes),
+  );
+  return checkinsRoutes(service);
+}
