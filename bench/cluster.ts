@@ -61,7 +61,7 @@ export async function startProcess(
   } catch (error) {
     await handle.stop();
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`${command.join(" ")}: ${reason}\n--- last output ---\n${handle.outputTail()}`);
+    throw new Error(`${command.join(" ")}: ${reason}\n--- last output ---\n${handle.outputTail()}`, { cause: error });
   }
 }
 

@@ -50,7 +50,7 @@ describe("configuration", () => {
 
   it("requires the secrets in production, accepts rotation lists, and drains for 2 s there by default", () => {
     expect(() => loadConfig({ NODE_ENV: "production" }, 2)).toThrow(
-      /SESSION_SECRET: required when NODE_ENV=production\n  TICKET_SIGNING_KEY: required when NODE_ENV=production/,
+      /SESSION_SECRET: required when NODE_ENV=production\n {2}TICKET_SIGNING_KEY: required when NODE_ENV=production/,
     );
     const current = "a".repeat(32);
     const previous = "old-secret-that-is-also-32-chars-long";

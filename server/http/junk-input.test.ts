@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import { type z } from "zod";
 import type { Page } from "../../shared/api/pagination.ts";
 import { HttpClient, startTestServer, type TestServer } from "../test/harness.ts";
 import {

@@ -7,7 +7,9 @@ import { z } from "zod";
  * let one display as someone else's (U+202A to U+202E, U+2066 to U+2069).
  * Multi-line text keeps its tabs and line breaks.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_BUT_LINE_BREAKS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const BIDI_OVERRIDE = /[\u202a-\u202e\u2066-\u2069]/;
 
