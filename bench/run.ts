@@ -1,6 +1,7 @@
 // `npm run bench`: load-test the product against a bare Express cluster started in
 // the same run, and report product/baseline ratios (absolute numbers depend on the
 // machine and on autocannon sharing its CPUs, ratios much less).
+// `npm run bench -- --json FILE` also writes the parameters and figures to FILE.
 //
 // Env: WEB_CONCURRENCY (workers, both targets), BENCH_CONNECTIONS (100),
 // BENCH_DURATION (s, 10), BENCH_WARMUP (s, 2; 0 disables), BENCH_ROUNDS (1; >1
@@ -14,6 +15,7 @@
 // A scenario's setup failing stops the run; answers with another status than the
 // scenario expects are counted, and more than 1% of them fail the run.
 import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
@@ -38,6 +40,8 @@ interface Config {
   ticketSigningKey: string;
   /** Selected scenarios that cannot run here, with the reason. */
   skipped: Array<{ scenario: Scenario; reason: string }>;
+  /** Where `--json FILE` asks the figures to be written. */
+  jsonFile: string | undefined;
 }
 
 interface Measurement {
@@ -75,7 +79,17 @@ function positiveNumber(name: string, fallback: number, allowZero = false): numb
   return n;
 }
 
+/** `--json FILE` (or `--json=FILE`) on the command line. */
+function jsonFileArgument(argv: readonly string[]): string | undefined {
+  const index = argv.findIndex((arg) => arg === "--json" || arg.startsWith("--json="));
+  if (index === -1) return undefined;
+  const file = argv[index]?.includes("=") ? argv[index]?.slice("--json=".length) : argv[index + 1];
+  if (!file || file.startsWith("--")) throw new Error("--json needs a file name: npm run bench -- --json FILE");
+  return file;
+}
+
 async function readConfig(): Promise<Config> {
+  const jsonFile = jsonFileArgument(process.argv.slice(2));
   const workers = positiveNumber("WEB_CONCURRENCY", availableParallelism());
   const customCmd = process.env.BENCH_PRODUCT_CMD?.trim();
   const services = await resolveBenchServices();
@@ -97,6 +111,7 @@ async function readConfig(): Promise<Config> {
     services,
     ticketSigningKey: randomBytes(32).toString("hex"),
     skipped,
+    jsonFile,
   };
 }
 
@@ -363,8 +378,36 @@ function printNotesAndChecks(results: Measurement[]): boolean {
   return ok;
 }
 
+/** What `--json FILE` writes: the run's parameters and one row per scenario and target, ratio included. */
+async function writeJson(file: string, config: Config, results: Measurement[], drivers: unknown): Promise<void> {
+  const rows = results.map((m) => {
+    const baseline = results.find((b) => b.scenario === m.scenario && b.target === "baseline");
+    const ratio = m.target === "product" && baseline && baseline.reqPerSec > 0 ? m.reqPerSec / baseline.reqPerSec : null;
+    const { notes: _notes, ...figures } = m;
+    return { ...figures, ratioToBaseline: ratio };
+  });
+  const report = {
+    at: new Date().toISOString(),
+    parameters: {
+      node: process.version,
+      cpus: availableParallelism(),
+      workers: config.workers,
+      connections: config.connections,
+      durationS: config.durationS,
+      warmupS: config.warmupS,
+      rounds: config.rounds,
+      sessions: sessionStore(config.services),
+      skipped: config.skipped.map(({ scenario, reason }) => ({ scenario: scenario.name, reason })),
+    },
+    results: rows,
+    databaseDrivers: drivers,
+  };
+  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nFigures written to ${file}`);
+}
+
 /** Report sections run after all servers are stopped, so each gets the CPUs to itself. */
-function extraSections(config: Config): ExtraSection[] {
+function extraSections(config: Config, figures: Record<string, unknown>): ExtraSection[] {
   const { databaseUrl } = config.services;
   if (!databaseUrl) {
     console.log("\n(database drivers section skipped: no DATABASE_URL and no Postgres at 127.0.0.1:5432)");
@@ -375,16 +418,18 @@ function extraSections(config: Config): ExtraSection[] {
       title: "Database drivers (same query, same database, one run)",
       run: async () => {
         const { benchDbDrivers, printDriverTable } = await import("./db-drivers.ts");
-        printDriverTable(await benchDbDrivers(databaseUrl));
+        const drivers = await benchDbDrivers(databaseUrl);
+        printDriverTable(drivers);
+        figures.databaseDrivers = drivers;
       },
     },
   ];
 }
 
 /** A failing section is reported but doesn't hide the others or the main table. */
-async function printExtraSections(config: Config): Promise<boolean> {
+async function printExtraSections(config: Config, figures: Record<string, unknown>): Promise<boolean> {
   let ok = true;
-  for (const section of extraSections(config)) {
+  for (const section of extraSections(config, figures)) {
     console.log(`\n${section.title}`);
     try {
       await section.run();
@@ -397,21 +442,31 @@ async function printExtraSections(config: Config): Promise<boolean> {
 }
 
 /** Ctrl-C / SIGTERM: our children live in their own process groups, so the terminal won't signal them for us. */
-function stopOnSignals(): void {
+function stopOnSignals(release: () => Promise<void>): void {
   let stopping = false;
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
     process.on(signal, () => {
       if (stopping) return;
       stopping = true;
       console.error(`\n${signal}: stopping servers...`);
-      void stopAll().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+      void stopAll()
+        .then(release)
+        .finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
     });
   }
 }
 
 async function main(): Promise<number> {
-  stopOnSignals();
   const config = await readConfig();
+  stopOnSignals(config.services.release);
+  try {
+    return await benchmark(config);
+  } finally {
+    await config.services.release();
+  }
+}
+
+async function benchmark(config: Config): Promise<number> {
   if (config.scenarios.length === 0) throw new Error(`no scenario matches BENCH_SCENARIOS=${process.env.BENCH_SCENARIOS}`);
   printParameters(config);
   await buildServer();
@@ -424,7 +479,9 @@ async function main(): Promise<number> {
   }
   printTable(results);
   const answersOk = printNotesAndChecks(results);
-  const sectionsOk = await printExtraSections(config);
+  const extra: Record<string, unknown> = {};
+  const sectionsOk = await printExtraSections(config, extra);
+  if (config.jsonFile) await writeJson(config.jsonFile, config, results, extra.databaseDrivers ?? null);
   return answersOk && sectionsOk ? 0 : 1;
 }
 

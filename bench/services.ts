@@ -1,32 +1,40 @@
 // Where the benchmarked product keeps its data: DATABASE_URL / REDIS_URL when
-// set, else the local services when they answer (a fresh `community_bench`
-// database each run, so figures do not drift with leftover rows), else the
+// set, else the local services when they answer (a database of this run's own,
+// named uniquely and dropped at the end, so figures do not drift with leftover
+// rows and two benches on one server never touch each other's data), else the
 // product's own defaults (embedded Postgres, local mode).
+import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { answers, withDatabase } from "../server/test/services.ts";
 
 export interface BenchServices {
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** Drops what the run created (its own database); nothing when the services were given. */
+  release(): Promise<void>;
 }
 
 const LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres";
-const BENCH_DATABASE = "community_bench";
 
-async function freshLocalDatabase(): Promise<string> {
+async function adminQuery(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: LOCAL_POSTGRES });
   await client.connect();
   try {
-    await client.query(`drop database if exists ${BENCH_DATABASE} with (force)`);
-    await client.query(`create database ${BENCH_DATABASE}`);
+    await client.query(sql);
   } finally {
     await client.end();
   }
-  return withDatabase(LOCAL_POSTGRES, BENCH_DATABASE);
+}
+
+async function ownLocalDatabase(): Promise<{ url: string; release(): Promise<void> }> {
+  const name = `community_bench_${Date.now()}_${randomBytes(3).toString("hex")}`;
+  await adminQuery(`create database ${name}`);
+  return { url: withDatabase(LOCAL_POSTGRES, name), release: () => adminQuery(`drop database if exists ${name} with (force)`) };
 }
 
 export async function resolveBenchServices(): Promise<BenchServices> {
-  const databaseUrl = process.env.DATABASE_URL || ((await answers("127.0.0.1", 5432)) ? await freshLocalDatabase() : undefined);
+  const given = process.env.DATABASE_URL || undefined;
+  const own = !given && (await answers("127.0.0.1", 5432)) ? await ownLocalDatabase() : undefined;
   const redisUrl = process.env.REDIS_URL || ((await answers("127.0.0.1", 6379)) ? "redis://127.0.0.1:6379" : undefined);
-  return { databaseUrl, redisUrl };
+  return { databaseUrl: given ?? own?.url, redisUrl, release: async () => own?.release() };
 }
