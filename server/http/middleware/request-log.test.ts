@@ -5,7 +5,9 @@ import { captureLog, startTestServer, type CapturedLog, type TestServer } from "
 import { requestContext } from "../../core/request-context.ts";
 import { requestLog, SLOW_AFTER_MS, WARN_AFTER_MS } from "./request-log.ts";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** The line is written when the server closes the response, which may come just after the client has read it. */
+const lineOf = (log: CapturedLog, match: (entry: Record<string, unknown>) => boolean) =>
+  expect.poll(() => log.lines.find(match), { timeout: 2_000, interval: 10 });
 
 describe("the latency log of the real application", () => {
   let log: CapturedLog;
@@ -19,10 +21,14 @@ describe("the latency log of the real application", () => {
   it("writes one line per request with the route template, status, duration and request id", async () => {
     const response = await fetch(`${server.url}/api/health/live`, { headers: { "x-request-id": "probe-1" } });
     expect(response.status).toBe(200);
-    await sleep(50);
-    const line = log.lines.find((entry) => entry.requestId === "probe-1");
-    expect(line).toMatchObject({ level: 30, method: "GET", route: "/api/health/live", status: 200, msg: "request" });
-    expect(line?.durationMs).toEqual(expect.any(Number));
+    await lineOf(log, (entry) => entry.requestId === "probe-1").toMatchObject({
+      level: 30,
+      method: "GET",
+      route: "/api/health/live",
+      status: 200,
+      msg: "request",
+      durationMs: expect.any(Number),
+    });
   });
 
   it("never writes cookies, authorization headers or bodies", async () => {
@@ -31,9 +37,8 @@ describe("the latency log of the real application", () => {
       headers: { "content-type": "application/json", cookie: "sid=very-secret-cookie", authorization: "Bearer secret-token-value" },
       body: JSON.stringify({ password: "hunter2-password" }),
     });
-    await sleep(50);
+    await lineOf(log, (entry) => entry.route === "(unmatched)" && entry.status === 404).toBeDefined();
     expect(log.text()).not.toMatch(/very-secret-cookie|secret-token-value|hunter2-password/);
-    expect(log.lines.some((entry) => entry.route === "(unmatched)" && entry.status === 404)).toBe(true);
   });
 });
 
@@ -41,12 +46,14 @@ describe("latency thresholds", () => {
   const log = captureLog();
   let url: string;
   let close: () => void;
+  /** A clock the handler moves: /wait/:ms takes that long as the log measures it, at once. */
+  let clock = 0;
   beforeAll(async () => {
     const app = express();
-    app.use(requestLog(log.logger));
-    app.get("/wait/:ms", async (req, res) => {
+    app.use(requestLog(log.logger, () => clock));
+    app.get("/wait/:ms", (req, res) => {
       log.logger.info("inside the handler");
-      await sleep(Number(req.params.ms));
+      clock += Number(req.params.ms);
       res.json({ ok: true });
     });
     const server = app.listen(0);
@@ -57,13 +64,17 @@ describe("latency thresholds", () => {
   afterAll(() => close());
 
   it("is info below 500 ms, warn from 500 ms, and an error flagged slow from 1 s", async () => {
-    await Promise.all([fetch(`${url}/wait/0`), fetch(`${url}/wait/${WARN_AFTER_MS + 50}`), fetch(`${url}/wait/${SLOW_AFTER_MS + 50}`)]);
-    await sleep(50);
-    const byRoute = log.lines.filter((entry) => entry.msg === "request").sort((a, b) => Number(a.durationMs) - Number(b.durationMs));
-    expect(byRoute.map((entry) => [entry.level, entry.route, entry.slow])).toEqual([
-      [30, "/wait/:ms", undefined],
-      [40, "/wait/:ms", undefined],
-      [50, "/wait/:ms", true],
+    for (const ms of [WARN_AFTER_MS - 1, WARN_AFTER_MS, SLOW_AFTER_MS - 1, SLOW_AFTER_MS]) {
+      const response = await fetch(`${url}/wait/${ms}`, { headers: { "x-request-id": `wait-${ms}` } });
+      expect(response.status).toBe(200);
+      await lineOf(log, (entry) => entry.requestId === `wait-${ms}`).toBeDefined();
+    }
+    const lines = log.lines.filter((entry) => entry.msg === "request");
+    expect(lines.map((entry) => [entry.durationMs, entry.level, entry.route, entry.slow])).toEqual([
+      [WARN_AFTER_MS - 1, 30, "/wait/:ms", undefined],
+      [WARN_AFTER_MS, 40, "/wait/:ms", undefined],
+      [SLOW_AFTER_MS - 1, 40, "/wait/:ms", undefined],
+      [SLOW_AFTER_MS, 50, "/wait/:ms", true],
     ]);
   });
 

@@ -23,17 +23,20 @@ function routeTemplate(req: Request, res: Response): string {
   return route.path === "/" && req.baseUrl ? req.baseUrl : `${req.baseUrl}${route.path}`;
 }
 
+/** Milliseconds from an arbitrary origin; tests pass a clock they move themselves. */
+export type Clock = () => number;
+
 /**
  * Gives the request its id (echoed as X-Request-Id, carried by every log line of
  * the request through AsyncLocalStorage) and writes one line when it ends.
  */
-export function requestLog(logger: Logger): RequestHandler {
+export function requestLog(logger: Logger, now: Clock = () => performance.now()): RequestHandler {
   return (req, res, next) => {
     const context = { requestId: requestIdOf(req), userId: undefined as string | undefined };
     res.set("X-Request-Id", context.requestId);
-    const started = performance.now();
+    const started = now();
     res.on("close", () => {
-      const durationMs = Math.round((performance.now() - started) * 10) / 10;
+      const durationMs = Math.round((now() - started) * 10) / 10;
       const line = {
         requestId: context.requestId,
         userId: context.userId,
