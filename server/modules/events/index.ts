@@ -7,7 +7,6 @@ import { eventsRoutes } from "./events.routes.ts";
 import { EventsService } from "./events.service.ts";
 
 export { EventAccess } from "./access.ts";
-export { eventEnd } from "./events.repo.ts";
 export { presentEvent } from "./events.presenter.ts";
 
 export interface EventsModule {

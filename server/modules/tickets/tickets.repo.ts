@@ -3,7 +3,7 @@ import type { Role } from "../../../shared/api/communities.ts";
 import { events, memberships, tickets, type EventRow, type TicketRow } from "../../../shared/schema/index.ts";
 import type { Executor } from "../../infra/db/client.ts";
 import { afterCursor, timestampKeyOf, type TimestampIdCursor } from "../../infra/db/keyset.ts";
-import { eventEnd } from "../events/index.ts";
+import { eventEnd } from "../events/events.repo.ts";
 
 export interface TicketWithViewer {
   ticket: TicketRow;
