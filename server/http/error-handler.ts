@@ -65,10 +65,20 @@ export function errorBody(error: AppError): ErrorBody {
   };
 }
 
-/** The only place errors become responses: handlers throw, this answers in the one error shape. */
+/**
+ * The only place errors become responses: handlers throw, this answers in the
+ * one error shape. Nothing is handed on to Express's final handler, which
+ * would print a raw stack and reset the connection.
+ */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, _req, res, next) => {
-    if (res.headersSent) return next(error);
+  return (error: unknown, _req, res, _next) => {
+    if (res.headersSent) {
+      // A failure after the answer went out (express-session saving the session as the response ends): log it;
+      // cut the connection only if the body is incomplete, since the client must not take it for whole.
+      logger.warn({ err: error, responseComplete: res.writableEnded }, "error after the response was sent");
+      if (!res.writableEnded) res.destroy();
+      return;
+    }
     const appError = toAppError(error);
     if (appError.status >= 500) logger.error({ err: appError.cause ?? appError }, "request failed");
     if (appError.retryAfterS !== undefined) res.set("Retry-After", String(appError.retryAfterS));

@@ -1,10 +1,11 @@
 import type { Redis } from "ioredis";
 import { poolStats, type DbPool, type PoolStats } from "./db/pool.ts";
-import { redisStatus, type RedisStatus } from "./redis.ts";
+import { checkRedis, type RedisCheck } from "./redis.ts";
+import { withDeadline } from "./deadline.ts";
 
 /** A probe waits this long for the database before calling it down. */
 export const DB_CHECK_TIMEOUT_MS = 2_000;
-/** A result is reused this long, so load balancer probes cannot hammer the database. */
+/** A result is reused this long, so load balancer probes cannot hammer the database or Redis. */
 export const HEALTH_CACHE_MS = 1_000;
 
 export type Readiness = "starting" | "ready" | "draining";
@@ -13,7 +14,7 @@ export interface HealthReport {
   status: "healthy" | "degraded" | "unhealthy";
   checks: {
     database: { status: "up" | "down"; latencyMs?: number; error?: string };
-    redis: { status: RedisStatus };
+    redis: RedisCheck;
     queue: { status: "up" | "down"; pending?: number; oldestPendingS?: number };
   };
   pool: PoolStats;
@@ -30,7 +31,7 @@ export interface HealthDeps {
   version: string;
 }
 
-type DependencyChecks = Pick<HealthReport["checks"], "database" | "queue">;
+type DependencyChecks = HealthReport["checks"];
 
 interface CachedChecks {
   /** Unset while the round is in flight. */
@@ -57,8 +58,7 @@ export class HealthMonitor {
   }
 
   async report(): Promise<HealthReport> {
-    const { database, queue } = await this.#dependencyChecks();
-    const redis = { status: redisStatus(this.deps.redis) };
+    const { database, redis, queue } = await this.#dependencyChecks();
     const memory = process.memoryUsage();
     return {
       status: database.status === "down" ? "unhealthy" : redis.status === "down" || queue.status === "down" ? "degraded" : "healthy",
@@ -77,9 +77,9 @@ export class HealthMonitor {
     if (cached && (cached.settledAt === undefined || Date.now() - cached.settledAt < HEALTH_CACHE_MS)) return cached.checks;
     const entry: CachedChecks = {
       settledAt: undefined,
-      checks: Promise.all([this.#checkDatabase(), this.#checkQueue()]).then(([database, queue]) => {
+      checks: Promise.all([this.#checkDatabase(), checkRedis(this.deps.redis), this.#checkQueue()]).then(([database, redis, queue]) => {
         entry.settledAt = Date.now();
-        return { database, queue };
+        return { database, redis, queue };
       }),
     };
     this.#cached = entry;
@@ -89,7 +89,7 @@ export class HealthMonitor {
   async #checkDatabase(): Promise<DependencyChecks["database"]> {
     const started = performance.now();
     try {
-      await withTimeout(this.deps.pool.query("select 1"), DB_CHECK_TIMEOUT_MS);
+      await withDeadline(this.deps.pool.query("select 1"), DB_CHECK_TIMEOUT_MS);
       return { status: "up", latencyMs: round(performance.now() - started) };
     } catch (error) {
       return { status: "down", error: error instanceof Error ? error.message : String(error) };
@@ -99,7 +99,7 @@ export class HealthMonitor {
   /** Jobs waiting to run: a growing number or age means the background worker is down or overwhelmed. */
   async #checkQueue(): Promise<DependencyChecks["queue"]> {
     try {
-      const result = await withTimeout(
+      const result = await withDeadline(
         this.deps.pool.query<{ pending: number; oldest_s: number | null }>(
           `select count(*)::int as pending, extract(epoch from now() - min(run_at))::int as oldest_s
              from graphile_worker.jobs where locked_at is null and run_at <= now() and attempts < max_attempts`,
@@ -112,14 +112,6 @@ export class HealthMonitor {
       return { status: "down" };
     }
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 const toMb = (bytes: number) => Math.round(bytes / 1_048_576);

@@ -35,7 +35,9 @@ export function sessions(options: SessionOptions): RequestHandler[] {
     resave: false,
     saveUninitialized: false,
     rolling: true,
-    unset: "destroy",
+    // Not "destroy": express-session would then delete, as the response ends, every session it could not read
+    // (a Redis stall), signing its member out once the delete reaches Redis. Sign-out destroys sessions itself.
+    unset: "keep",
     cookie: { httpOnly: true, sameSite: "lax", secure: options.secureCookie, maxAge: options.idleMs },
   });
   return [storeFailuresAsUnavailable(cookieSessions), absoluteExpiry(options.maxAgeMs)];
