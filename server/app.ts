@@ -39,6 +39,7 @@ export function createApp(container: Container): Express {
       idleMs: config.session.idleMs,
       maxAgeMs: config.session.maxAgeMs,
       secureCookie: config.session.secureCookie,
+      logger,
     }),
   );
   const accounts = accountsModule(container);
