@@ -3,6 +3,8 @@ import type { Logger } from "pino";
 import type { ErrorBody } from "../../shared/errors.ts";
 import { AppError } from "../core/app-error.ts";
 import { currentRequestId } from "../core/request-context.ts";
+import { databaseUnavailable } from "../infra/db/breaker.ts";
+import { isDatabaseUnreachable, isPoolExhausted } from "../infra/db/unreachable.ts";
 
 /** Errors raised by body-parser and friends carry an HTTP status and a `type`. */
 interface HttpLibraryError {
@@ -12,26 +14,19 @@ interface HttpLibraryError {
   expose?: boolean;
 }
 
-/** SQLSTATE classes and socket errors that mean "the database cannot be reached right now", not "the query is wrong". */
-const DATABASE_UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "57P01", "57P02", "57P03", "53300"]);
-const DATABASE_UNREACHABLE_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/;
-
-/** Looks through the cause chain (drizzle wraps the driver's error). */
-function isDatabaseUnreachable(error: unknown): boolean {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && (DATABASE_UNREACHABLE_CODES.has(code) || code.startsWith("08"))) return true;
-    if (DATABASE_UNREACHABLE_MESSAGES.test(current.message)) return true;
-  }
-  return false;
+/** The first AppError of the cause chain: drizzle and the pool wrap what the breaker rejects with. */
+function appErrorIn(error: unknown): AppError | undefined {
+  for (let current = error; current instanceof Error; current = current.cause) if (current instanceof AppError) return current;
+  return undefined;
 }
 
 /** Maps what libraries throw onto the contract's codes; anything unknown is an internal error. */
 function toAppError(error: unknown): AppError {
-  if (error instanceof AppError) return error;
-  if (isDatabaseUnreachable(error)) {
-    return new AppError("unavailable", "the database is unreachable, retry shortly", { retryAfterS: 5, cause: error });
+  const appError = appErrorIn(error);
+  if (appError) return appError;
+  if (isDatabaseUnreachable(error)) return databaseUnavailable(error);
+  if (isPoolExhausted(error)) {
+    return new AppError("overloaded", "too many requests in progress, retry shortly", { retryAfterS: 1, cause: error });
   }
   const httpError = (typeof error === "object" && error !== null ? error : {}) as HttpLibraryError;
   switch (httpError.type) {
@@ -65,6 +60,22 @@ export function errorBody(error: AppError): ErrorBody {
   };
 }
 
+/** The innermost error's message: the driver's words, never drizzle's, which quote the query's parameters. */
+function rootCauseMessage(error: unknown): string | undefined {
+  let message: string | undefined;
+  for (let current = error; current instanceof Error; current = current.cause) message = current.message;
+  return message;
+}
+
+/** A dependency's outage is expected and reported by the health check: one short line, no stack, per refused request. */
+function logFailure(logger: Logger, appError: AppError): void {
+  if (appError.status === 503) {
+    logger.warn({ code: appError.code, cause: rootCauseMessage(appError.cause) }, "request failed");
+  } else if (appError.status >= 500) {
+    logger.error({ err: appError.cause ?? appError }, "request failed");
+  }
+}
+
 /**
  * The only place errors become responses: handlers throw, this answers in the
  * one error shape. Nothing is handed on to Express's final handler, which
@@ -80,7 +91,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     const appError = toAppError(error);
-    if (appError.status >= 500) logger.error({ err: appError.cause ?? appError }, "request failed");
+    logFailure(logger, appError);
     if (appError.retryAfterS !== undefined) res.set("Retry-After", String(appError.retryAfterS));
     res.status(appError.status).json(errorBody(appError));
   };

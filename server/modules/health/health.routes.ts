@@ -19,7 +19,7 @@ export function healthRoutes(health: HealthMonitor): Router {
       return;
     }
     const report = await health.report();
-    const ready = report.checks.database.status === "up";
+    const ready = report.status !== "unhealthy";
     res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "no_database" });
   });
 

@@ -32,11 +32,11 @@ describe("health with every dependency up", () => {
   });
   afterAll(() => server.close());
 
-  it("reports the database, Redis, the queue, the pool and the process", async () => {
+  it("reports the database, its breaker, Redis, the queue, the pool and the process", async () => {
     const { status, body } = await health(server);
     expect(status).toBe(200);
     expect(body.status).toBe("healthy");
-    expect(body.checks.database.status).toBe("up");
+    expect(body.checks.database).toMatchObject({ status: "up", breaker: "closed" });
     expect(body.checks.database.latencyMs).toBeGreaterThanOrEqual(0);
     expect(body.checks.redis.status).toBe(redisUrl ? "up" : "disabled");
     expect(body.checks.queue).toMatchObject({ status: "up", pending: expect.any(Number) });
@@ -45,12 +45,12 @@ describe("health with every dependency up", () => {
     expect(body.memory.rssMb).toBeGreaterThan(0);
   });
 
-  it("reuses one database check for a second, so probes cannot hammer the database", async () => {
+  it("reuses one round of checks for a second, so probes cannot hammer the database", async () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const query = vi.spyOn(server.container.pool, "query");
     await Promise.all(Array.from({ length: 20 }, () => health(server)));
-    // One round: `select 1` and the queue count, whatever the number of probes.
-    expect(query).toHaveBeenCalledTimes(2);
+    // One round: the queue count, whatever the number of probes; the database check is the breaker's last.
+    expect(query).toHaveBeenCalledTimes(1);
     query.mockRestore();
   });
 
@@ -80,13 +80,13 @@ describe("health without a database", () => {
     await database.close();
   });
 
-  it("answers 503 unhealthy within the 2 s check timeout, and not ready, but live", async () => {
+  it("answers 503 unhealthy within the 1 s check timeout, with its breaker open, and not ready, but live", async () => {
     const started = Date.now();
     const { status, body } = await health(server);
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(status).toBe(503);
     expect(body.status).toBe("unhealthy");
-    expect(body.checks.database.status).toBe("down");
+    expect(body.checks.database).toMatchObject({ status: "down", breaker: "open" });
     expect((await fetch(`${server.url}/api/health/ready`)).status).toBe(503);
     expect((await fetch(`${server.url}/api/health/live`)).status).toBe(200);
   });
