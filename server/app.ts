@@ -28,7 +28,7 @@ export function createApp(container: Container): Express {
 
   app.use(requestLog(logger));
   app.use(helmet());
-  app.use("/api/health", healthRoutes(container.health));
+  app.use("/api/health", healthRoutes(container.health, config.opsToken));
 
   const api = express.Router();
   api.use(jsonBody(config.plan.bodyLimitBytes));

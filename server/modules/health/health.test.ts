@@ -3,10 +3,21 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { sql } from "drizzle-orm";
 import { databaseUrl, redisUrl, serverWithCuttableRedisForSuite, startTestServer, type TestServer } from "../../test/harness.ts";
 import { startNeonWsProxy, type NeonWsProxy } from "../../test/neon-ws-proxy.ts";
+import { freePort } from "../../infra/free-port.ts";
 import type { HealthReport } from "../../infra/health.ts";
+import type { PublicHealth } from "./health.presenter.ts";
 
-async function health(server: TestServer): Promise<{ status: number; body: HealthReport }> {
+const OPS_TOKEN = "ops-token-of-the-health-tests-0123456789";
+
+async function health(server: TestServer): Promise<{ status: number; body: PublicHealth; text: string }> {
   const response = await fetch(`${server.url}/api/health`);
+  const text = await response.text();
+  return { status: response.status, body: JSON.parse(text) as PublicHealth, text };
+}
+
+/** The report with its details, as an operator holding the token sees it. */
+async function detailedHealth(server: TestServer, token = OPS_TOKEN): Promise<{ status: number; body: HealthReport }> {
+  const response = await fetch(`${server.url}/api/health`, { headers: { authorization: `Bearer ${token}` } });
   return { status: response.status, body: (await response.json()) as HealthReport };
 }
 
@@ -28,12 +39,12 @@ async function silentServer(): Promise<{ url: string; close(): Promise<void> }> 
 describe("health with every dependency up", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ OPS_TOKEN });
   });
   afterAll(() => server.close());
 
-  it("reports the database, its breaker, Redis, the queue, the pool and the process", async () => {
-    const { status, body } = await health(server);
+  it("reports the database, its breaker, Redis, the queue, the pool and the process to operators", async () => {
+    const { status, body } = await detailedHealth(server);
     expect(status).toBe(200);
     expect(body.status).toBe("healthy");
     expect(body.checks.database).toMatchObject({ status: "up", breaker: "closed" });
@@ -43,6 +54,16 @@ describe("health with every dependency up", () => {
     expect(body.pool).toMatchObject({ max: server.container.config.plan.poolMaxPerProcess, waiting: 0 });
     expect(body.pid).toBe(process.pid);
     expect(body.memory.rssMb).toBeGreaterThan(0);
+  });
+
+  it("shows anyone else states only: no error text, pool, memory or version", async () => {
+    const expected = {
+      status: "healthy",
+      checks: { database: { status: "up", breaker: "closed" }, redis: { status: redisUrl ? "up" : "disabled" }, queue: { status: "up" } },
+      pid: process.pid,
+    };
+    expect((await health(server)).body).toEqual(expected);
+    expect((await detailedHealth(server, `${OPS_TOKEN}x`)).body).toEqual(expected);
   });
 
   it("reuses one round of checks for a second, so probes cannot hammer the database", async () => {
@@ -70,25 +91,52 @@ describe("health with every dependency up", () => {
 
 describe("health without a database", () => {
   let database: Awaited<ReturnType<typeof silentServer>>;
-  let server: TestServer;
+  let silent: TestServer;
+  let refusedPort: number;
+  let refused: TestServer;
   beforeAll(async () => {
     database = await silentServer();
-    server = await startTestServer({ DATABASE_URL: database.url });
+    silent = await startTestServer({ DATABASE_URL: database.url });
+    refusedPort = await freePort();
+    refused = await startTestServer({ DATABASE_URL: `postgres://postgres@127.0.0.1:${refusedPort}/none`, OPS_TOKEN });
   });
   afterAll(async () => {
-    await server.close();
+    await silent.close();
+    await refused.close();
     await database.close();
   });
 
   it("answers 503 unhealthy within the 1 s check timeout, with its breaker open, and not ready, but live", async () => {
     const started = Date.now();
-    const { status, body } = await health(server);
+    const { status, body } = await health(silent);
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(status).toBe(503);
     expect(body.status).toBe("unhealthy");
-    expect(body.checks.database).toMatchObject({ status: "down", breaker: "open" });
-    expect((await fetch(`${server.url}/api/health/ready`)).status).toBe(503);
-    expect((await fetch(`${server.url}/api/health/live`)).status).toBe(200);
+    expect(body.checks.database).toEqual({ status: "down", breaker: "open" });
+    expect((await fetch(`${silent.url}/api/health/ready`)).status).toBe(503);
+    expect((await fetch(`${silent.url}/api/health/live`)).status).toBe(200);
+  });
+
+  it("names the database's address to operators only", async () => {
+    const { text } = await health(refused);
+    expect(text).not.toContain(String(refusedPort));
+    expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+    const { body } = await detailedHealth(refused);
+    expect(body.checks.database.error).toContain(`127.0.0.1:${refusedPort}`);
+  });
+});
+
+describe("health without an ops token configured", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ OPS_TOKEN: undefined });
+  });
+  afterAll(() => server.close());
+
+  it("shows states only, whatever bearer token is sent", async () => {
+    const { body } = await detailedHealth(server, "");
+    expect(Object.keys(body).sort()).toEqual(["checks", "pid", "status"]);
+    expect(Object.keys((await detailedHealth(server, "anything-at-all")).body).sort()).toEqual(["checks", "pid", "status"]);
   });
 });
 
