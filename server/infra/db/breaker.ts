@@ -84,6 +84,7 @@ export class DatabaseBreaker {
       volumeThreshold: REQUEST_FAILURES_TO_OPEN,
     });
     this.#breaker.on("open", () => this.#opened());
+    // Not awaited: an event listener; the trial settles on its own and never rejects.
     this.#breaker.on("halfOpen", () => void this.#trial());
     this.#breaker.on("close", () => this.#log("info", "database breaker closed: the database answers again"));
     pool.on("connect", (client) => this.#connections.add(client));
@@ -103,7 +104,8 @@ export class DatabaseBreaker {
     const guarded = (callback?: ConnectCallback) => {
       const acquired = this.#acquire();
       if (!callback) return acquired;
-      acquired.then(
+      // pg-pool's callback form (how `Pool#query` takes its connection): both outcomes go to the callback.
+      void acquired.then(
         (client) => callback(undefined, client, client.release),
         (error: Error) => callback(error, undefined, () => undefined),
       );
@@ -111,6 +113,7 @@ export class DatabaseBreaker {
     };
     // Replaced on the instance, not wrapped in another object: drizzle recognises a pool by its class.
     this.pool.connect = guarded as DbPool["connect"];
+    // Checks never reject (a failure is a `down` result), and each one's outcome is kept by #recordCheck itself.
     this.#timer = setInterval(() => void this.#recordCheck(), CHECK_INTERVAL_MS);
     this.#timer.unref();
     void this.#recordCheck();
@@ -204,7 +207,8 @@ export class DatabaseBreaker {
         reject(databaseUnavailable());
       };
       this.#waiting.add(refuse);
-      this.#breaker.fire(this.#connect).then(
+      // Both outcomes are handled here; the caller awaits the promise this executor settles.
+      void this.#breaker.fire(this.#connect).then(
         (client) => {
           this.#waiting.delete(refuse);
           // The caller was answered when the breaker opened: the connection it asked for goes straight back.
