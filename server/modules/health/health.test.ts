@@ -101,9 +101,10 @@ describe("health without a database", () => {
     refused = await startTestServer({ DATABASE_URL: `postgres://postgres@127.0.0.1:${refusedPort}/none`, OPS_TOKEN });
   });
   afterAll(async () => {
+    // The silent database first: closing it ends the connection attempt the pool would otherwise wait 5 s for.
+    await database.close();
     await silent.close();
     await refused.close();
-    await database.close();
   });
 
   it("answers 503 unhealthy within the 1 s check timeout, with its breaker open, and not ready, but live", async () => {
@@ -117,26 +118,18 @@ describe("health without a database", () => {
     expect((await fetch(`${silent.url}/api/health/live`)).status).toBe(200);
   });
 
+  it("shows states only, whatever bearer token is sent, when no ops token is configured", async () => {
+    for (const token of ["", "anything-at-all"]) {
+      expect(Object.keys((await detailedHealth(silent, token)).body).sort()).toEqual(["checks", "pid", "status"]);
+    }
+  });
+
   it("names the database's address to operators only", async () => {
     const { text } = await health(refused);
     expect(text).not.toContain(String(refusedPort));
     expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
     const { body } = await detailedHealth(refused);
     expect(body.checks.database.error).toContain(`127.0.0.1:${refusedPort}`);
-  });
-});
-
-describe("health without an ops token configured", () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ OPS_TOKEN: undefined });
-  });
-  afterAll(() => server.close());
-
-  it("shows states only, whatever bearer token is sent", async () => {
-    const { body } = await detailedHealth(server, "");
-    expect(Object.keys(body).sort()).toEqual(["checks", "pid", "status"]);
-    expect(Object.keys((await detailedHealth(server, "anything-at-all")).body).sort()).toEqual(["checks", "pid", "status"]);
   });
 });
 
