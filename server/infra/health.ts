@@ -5,7 +5,7 @@ import { checkRedis, type RedisCheck } from "./redis.ts";
 import { withDeadline } from "./deadline.ts";
 
 /** The queue check waits this long for the database. */
-export const QUEUE_CHECK_TIMEOUT_MS = 2_000;
+const QUEUE_CHECK_TIMEOUT_MS = 2_000;
 /** A result is reused this long, so load balancer probes cannot hammer the database or Redis. */
 export const HEALTH_CACHE_MS = 1_000;
 

@@ -2,7 +2,7 @@ import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { withDeadline } from "./deadline.ts";
 
-export type RedisStatus = "up" | "down" | "disabled";
+type RedisStatus = "up" | "down" | "disabled";
 
 export interface RedisCheck {
   status: RedisStatus;
@@ -11,7 +11,7 @@ export interface RedisCheck {
 }
 
 /** A health check's PING waits this long: a stalled Redis keeps its connection "ready" but answers nothing. */
-export const REDIS_CHECK_TIMEOUT_MS = 500;
+const REDIS_CHECK_TIMEOUT_MS = 500;
 
 /** Reconnection delay: quick at first, then every 2 s, forever; Redis coming back is picked up by itself. */
 const retryDelay = (attempt: number) => Math.min(50 * 2 ** attempt, 2_000);

@@ -17,14 +17,14 @@ export interface DatabaseCheck {
 }
 
 /** The database is checked this often, and called down when a check gets no answer within the timeout. */
-export const CHECK_INTERVAL_MS = 500;
-export const CHECK_TIMEOUT_MS = 1_000;
+const CHECK_INTERVAL_MS = 500;
+const CHECK_TIMEOUT_MS = 1_000;
 /** An open breaker lets a check through this long after opening; its answer closes the breaker. */
 const TRIAL_AFTER_MS = 1_000;
 /** Failed connection attempts of requests that open the breaker without waiting for a check (if most attempts fail). */
 const REQUEST_FAILURES_TO_OPEN = 5;
 /** What callers refused by an open breaker are told: about when traffic may be back. */
-export const DATABASE_RETRY_AFTER_S = Math.ceil((TRIAL_AFTER_MS + CHECK_TIMEOUT_MS) / 1_000);
+const DATABASE_RETRY_AFTER_S = Math.ceil((TRIAL_AFTER_MS + CHECK_TIMEOUT_MS) / 1_000);
 
 type Operation = () => Promise<unknown>;
 type ConnectCallback = (error: Error | undefined, client: pg.PoolClient | undefined, done: pg.PoolClient["release"]) => void;
