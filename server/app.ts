@@ -32,7 +32,7 @@ export function createApp(container: Container): Express {
 
   app.use(requestLog(logger));
   app.use(helmet());
-  app.use("/api/health", healthRoutes(container.health));
+  app.use("/api/health", healthRoutes(container.health, config.opsToken));
 
   const api = express.Router();
   api.use(
@@ -42,6 +42,7 @@ export function createApp(container: Container): Express {
       idleMs: config.session.idleMs,
       maxAgeMs: config.session.maxAgeMs,
       secureCookie: config.session.secureCookie,
+      logger,
     }),
   );
   const accounts = accountsModule(container);

@@ -5,6 +5,7 @@ import { PACKAGE_VERSION } from "./paths.ts";
 import { createLogger, type Logger } from "./infra/logger.ts";
 import { createPool, resolveDriver, type DbPool } from "./infra/db/pool.ts";
 import { createDatabase, type Database } from "./infra/db/client.ts";
+import { DatabaseBreaker } from "./infra/db/breaker.ts";
 import { connectRedis, createRedis } from "./infra/redis.ts";
 import { createSessionStore } from "./infra/sessions.ts";
 import { HealthMonitor } from "./infra/health.ts";
@@ -51,9 +52,12 @@ export async function buildContainer(
     },
     logger,
   );
+  const breaker = new DatabaseBreaker(pool, logger);
+  // The background worker's pool stays outside the breaker: its jobs wait for the database rather than fail.
+  if (role === "web") breaker.protect();
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : undefined;
   if (redis) await connectRedis(redis, logger);
-  const health = new HealthMonitor({ pool, poolMax: config.plan.poolMaxPerProcess, redis, version: PACKAGE_VERSION });
+  const health = new HealthMonitor({ pool, poolMax: config.plan.poolMaxPerProcess, breaker, redis, version: PACKAGE_VERSION });
   return {
     config,
     role,
@@ -65,6 +69,7 @@ export async function buildContainer(
     health,
     ticketCodes: new TicketCodes(config.ticketSigningKeys),
     async close() {
+      breaker.stop();
       await Promise.allSettled([pool.end(), redis?.quit()]);
     },
   };

@@ -58,6 +58,7 @@ const envSchema = z.object({
   SESSION_SECRET: optional(secretList),
   TICKET_SIGNING_KEY: optional(secretList),
   CSRF_TRUSTED_ORIGINS: optional(z.string()),
+  OPS_TOKEN: optional(z.string().min(32, "must be at least 32 characters")),
   SESSION_IDLE_HOURS: z.preprocess(blankAsUnset, wholeNumber(1).default(24 * 7)),
   SESSION_MAX_HOURS: z.preprocess(blankAsUnset, wholeNumber(1).default(24 * 30)),
   TRUST_PROXY: optional(z.string()),
@@ -158,6 +159,8 @@ function buildConfig(raw: RawEnv, cpus: number) {
     /** Origins whose browser requests may change state, besides APP_URL's. */
     trustedOrigins: [new URL(raw.APP_URL ?? `http://localhost:${raw.PORT}`).origin, ...parseOrigins(raw.CSRF_TRUSTED_ORIGINS)],
     trustProxy: parseTrustProxy(raw.TRUST_PROXY),
+    /** Bearer token of operators' endpoints and of the health report's details; unset: details are never shown. */
+    opsToken: raw.OPS_TOKEN,
     shutdown: {
       drainDelayMs: raw.SHUTDOWN_DRAIN_DELAY_MS ?? (production ? 2_000 : 0),
       timeoutMs: raw.SHUTDOWN_TIMEOUT_MS,

@@ -1,60 +1,79 @@
+import http from "node:http";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import type { Logger } from "pino";
-import type { ErrorBody } from "../../shared/errors.ts";
+import type { ErrorBody, ErrorCode } from "../../shared/errors.ts";
 import { AppError } from "../core/app-error.ts";
 import { currentRequestId } from "../core/request-context.ts";
+import { databaseUnavailable } from "../infra/db/breaker.ts";
+import { isDatabaseUnreachable, isPoolExhausted } from "../infra/db/unreachable.ts";
 
-/** Errors raised by body-parser and friends carry an HTTP status and a `type`. */
+/** Errors raised by Express, body-parser and friends carry an HTTP status, and body-parser's a `type`. */
 interface HttpLibraryError {
-  status?: number;
-  statusCode?: number;
-  type?: string;
-  expose?: boolean;
+  status?: unknown;
+  statusCode?: unknown;
+  type?: unknown;
+  expose?: unknown;
 }
 
-/** SQLSTATE classes and socket errors that mean "the database cannot be reached right now", not "the query is wrong". */
-const DATABASE_UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "57P01", "57P02", "57P03", "53300"]);
-const DATABASE_UNREACHABLE_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/;
+/** The contract's code for each client-error status a library may raise; any other 4xx is a malformed request. */
+const CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: "validation_failed",
+  401: "unauthenticated",
+  403: "forbidden",
+  404: "not_found",
+  409: "conflict",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+};
 
-/** Looks through the cause chain (drizzle wraps the driver's error). */
-function isDatabaseUnreachable(error: unknown): boolean {
-  for (let current = error; current instanceof Error; current = current.cause) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && (DATABASE_UNREACHABLE_CODES.has(code) || code.startsWith("08"))) return true;
-    if (DATABASE_UNREACHABLE_MESSAGES.test(current.message)) return true;
-  }
-  return false;
+/** body-parser's errors, in words a client can act on. */
+const BODY_ERRORS = new Map<string, () => AppError>([
+  [
+    "entity.parse.failed",
+    () => new AppError("validation_failed", "body: malformed JSON", { details: [{ path: "body", message: "malformed JSON" }] }),
+  ],
+  ["entity.too.large", () => new AppError("payload_too_large", "body: larger than this server accepts")],
+  ["encoding.unsupported", () => new AppError("unsupported_media_type", "body: unsupported encoding or charset")],
+  ["charset.unsupported", () => new AppError("unsupported_media_type", "body: unsupported encoding or charset")],
+  ["request.aborted", () => new AppError("validation_failed", "body: incomplete request")],
+  ["request.size.invalid", () => new AppError("validation_failed", "body: incomplete request")],
+]);
+
+/** The first AppError of the cause chain: drizzle and the pool wrap what the breaker rejects with. */
+function appErrorIn(error: unknown): AppError | undefined {
+  for (let current = error; current instanceof Error; current = current.cause) if (current instanceof AppError) return current;
+  return undefined;
+}
+
+/** A client error raised by a library (Express's router, a body parser): its own status, never a 500. */
+function libraryClientError(error: unknown): AppError | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const { status, statusCode, type, expose } = error as HttpLibraryError;
+  const bodyError = typeof type === "string" ? BODY_ERRORS.get(type) : undefined;
+  if (bodyError) return bodyError();
+  const httpStatus = typeof status === "number" ? status : statusCode;
+  if (typeof httpStatus !== "number" || httpStatus < 400 || httpStatus >= 500) return undefined;
+  return new AppError(CODE_OF_STATUS[httpStatus] ?? "validation_failed", clientMessage(error, httpStatus, expose));
+}
+
+/** What a client may read of it: the library's message only when marked safe to show, else the status's name. */
+function clientMessage(error: object, status: number, expose: unknown): string {
+  // Express's router fails to decode a path segment such as `%zz` with a URIError that is not marked safe to show.
+  if (error instanceof URIError) return "path: malformed percent-encoding";
+  if (expose === true && error instanceof Error) return error.message;
+  return http.STATUS_CODES[status] ?? "bad request";
 }
 
 /** Maps what libraries throw onto the contract's codes; anything unknown is an internal error. */
 function toAppError(error: unknown): AppError {
-  if (error instanceof AppError) return error;
-  if (isDatabaseUnreachable(error)) {
-    return new AppError("unavailable", "the database is unreachable, retry shortly", { retryAfterS: 5, cause: error });
+  const appError = appErrorIn(error);
+  if (appError) return appError;
+  if (isDatabaseUnreachable(error)) return databaseUnavailable(error);
+  if (isPoolExhausted(error)) {
+    return new AppError("overloaded", "too many requests in progress, retry shortly", { retryAfterS: 1, cause: error });
   }
-  const httpError = (typeof error === "object" && error !== null ? error : {}) as HttpLibraryError;
-  switch (httpError.type) {
-    case "entity.parse.failed":
-      return new AppError("validation_failed", "body: malformed JSON", { details: [{ path: "body", message: "malformed JSON" }] });
-    case "entity.too.large":
-      return new AppError("payload_too_large", "body: larger than this server accepts");
-    case "encoding.unsupported":
-    case "charset.unsupported":
-      return new AppError("unsupported_media_type", "body: unsupported encoding or charset");
-    case "request.aborted":
-    case "request.size.invalid":
-      return new AppError("validation_failed", "body: incomplete request");
-  }
-  const status = httpError.status ?? httpError.statusCode;
-  // Express's router (a path segment that is not valid percent-encoding) and parsers throw 4xx errors of their own.
-  if (status && status >= 400 && status < 500) {
-    return new AppError(
-      "validation_failed",
-      status === 400 && error instanceof URIError ? "path: malformed percent-encoding" : "bad request",
-    );
-  }
-  return new AppError("internal", "internal error", { cause: error });
+  return libraryClientError(error) ?? new AppError("internal", "internal error", { cause: error });
 }
 
 export function errorBody(error: AppError): ErrorBody {
@@ -69,12 +88,38 @@ export function errorBody(error: AppError): ErrorBody {
   };
 }
 
-/** The only place errors become responses: handlers throw, this answers in the one error shape. */
+/** The innermost error's message: the driver's words, never drizzle's, which quote the query's parameters. */
+function rootCauseMessage(error: unknown): string | undefined {
+  let message: string | undefined;
+  for (let current = error; current instanceof Error; current = current.cause) message = current.message;
+  return message;
+}
+
+/** A dependency's outage is expected and reported by the health check: one short line, no stack, per refused request. */
+function logFailure(logger: Logger, appError: AppError): void {
+  if (appError.status === 503) {
+    logger.warn({ code: appError.code, cause: rootCauseMessage(appError.cause) }, "request failed");
+  } else if (appError.status >= 500) {
+    logger.error({ err: appError.cause ?? appError }, "request failed");
+  }
+}
+
+/**
+ * The only place errors become responses: handlers throw, this answers in the
+ * one error shape. Nothing is handed on to Express's final handler, which
+ * would print a raw stack and reset the connection.
+ */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, _req, res, next) => {
-    if (res.headersSent) return next(error);
+  return (error: unknown, _req, res, _next) => {
+    if (res.headersSent) {
+      // A failure after the answer went out (express-session saving the session as the response ends): log it;
+      // cut the connection only if the body is incomplete, since the client must not take it for whole.
+      logger.warn({ err: error, responseComplete: res.writableEnded }, "error after the response was sent");
+      if (!res.writableEnded) res.destroy();
+      return;
+    }
     const appError = toAppError(error);
-    if (appError.status >= 500) logger.error({ err: appError.cause ?? appError }, "request failed");
+    logFailure(logger, appError);
     if (appError.retryAfterS !== undefined) res.set("Retry-After", String(appError.retryAfterS));
     res.status(appError.status).json(errorBody(appError));
   };

@@ -1,10 +1,12 @@
 import type { Redis } from "ioredis";
 import { poolStats, type DbPool, type PoolStats } from "./db/pool.ts";
-import { redisStatus, type RedisStatus } from "./redis.ts";
+import type { BreakerState, DatabaseBreaker, DatabaseCheck } from "./db/breaker.ts";
+import { checkRedis, type RedisCheck } from "./redis.ts";
+import { withDeadline } from "./deadline.ts";
 
-/** A probe waits this long for the database before calling it down. */
-export const DB_CHECK_TIMEOUT_MS = 2_000;
-/** A result is reused this long, so load balancer probes cannot hammer the database. */
+/** The queue check waits this long for the database. */
+const QUEUE_CHECK_TIMEOUT_MS = 2_000;
+/** A result is reused this long, so load balancer probes cannot hammer the database or Redis. */
 export const HEALTH_CACHE_MS = 1_000;
 
 export type Readiness = "starting" | "ready" | "draining";
@@ -12,8 +14,8 @@ export type Readiness = "starting" | "ready" | "draining";
 export interface HealthReport {
   status: "healthy" | "degraded" | "unhealthy";
   checks: {
-    database: { status: "up" | "down"; latencyMs?: number; error?: string };
-    redis: { status: RedisStatus };
+    database: DatabaseCheck & { breaker: BreakerState };
+    redis: RedisCheck;
     queue: { status: "up" | "down"; pending?: number; oldestPendingS?: number };
   };
   pool: PoolStats;
@@ -26,11 +28,16 @@ export interface HealthReport {
 export interface HealthDeps {
   pool: DbPool;
   poolMax: number;
+  breaker: DatabaseBreaker;
   redis: Redis | undefined;
   version: string;
 }
 
-type DependencyChecks = Pick<HealthReport["checks"], "database" | "queue">;
+interface DependencyChecks {
+  database: DatabaseCheck;
+  redis: RedisCheck;
+  queue: HealthReport["checks"]["queue"];
+}
 
 interface CachedChecks {
   /** Unset while the round is in flight. */
@@ -57,12 +64,12 @@ export class HealthMonitor {
   }
 
   async report(): Promise<HealthReport> {
-    const { database, queue } = await this.#dependencyChecks();
-    const redis = { status: redisStatus(this.deps.redis) };
+    const { database, redis, queue } = await this.#dependencyChecks();
+    const breaker = this.deps.breaker.state;
     const memory = process.memoryUsage();
     return {
-      status: database.status === "down" ? "unhealthy" : redis.status === "down" || queue.status === "down" ? "degraded" : "healthy",
-      checks: { database, redis, queue },
+      status: overallStatus(database, breaker, redis, queue),
+      checks: { database: { ...database, breaker }, redis, queue },
       pool: poolStats(this.deps.pool, this.deps.poolMax),
       pid: process.pid,
       uptimeS: Math.round(process.uptime()),
@@ -77,34 +84,26 @@ export class HealthMonitor {
     if (cached && (cached.settledAt === undefined || Date.now() - cached.settledAt < HEALTH_CACHE_MS)) return cached.checks;
     const entry: CachedChecks = {
       settledAt: undefined,
-      checks: Promise.all([this.#checkDatabase(), this.#checkQueue()]).then(([database, queue]) => {
-        entry.settledAt = Date.now();
-        return { database, queue };
-      }),
+      checks: Promise.all([this.deps.breaker.latestCheck(), checkRedis(this.deps.redis), this.#checkQueue()]).then(
+        ([database, redis, queue]) => {
+          entry.settledAt = Date.now();
+          return { database, redis, queue };
+        },
+      ),
     };
     this.#cached = entry;
     return entry.checks;
   }
 
-  async #checkDatabase(): Promise<DependencyChecks["database"]> {
-    const started = performance.now();
-    try {
-      await withTimeout(this.deps.pool.query("select 1"), DB_CHECK_TIMEOUT_MS);
-      return { status: "up", latencyMs: round(performance.now() - started) };
-    } catch (error) {
-      return { status: "down", error: error instanceof Error ? error.message : String(error) };
-    }
-  }
-
   /** Jobs waiting to run: a growing number or age means the background worker is down or overwhelmed. */
   async #checkQueue(): Promise<DependencyChecks["queue"]> {
     try {
-      const result = await withTimeout(
+      const result = await withDeadline(
         this.deps.pool.query<{ pending: number; oldest_s: number | null }>(
           `select count(*)::int as pending, extract(epoch from now() - min(run_at))::int as oldest_s
              from graphile_worker.jobs where locked_at is null and run_at <= now() and attempts < max_attempts`,
         ),
-        DB_CHECK_TIMEOUT_MS,
+        QUEUE_CHECK_TIMEOUT_MS,
       );
       const row = result.rows[0];
       return { status: "up", pending: row?.pending ?? 0, oldestPendingS: row?.oldest_s ?? 0 };
@@ -114,13 +113,10 @@ export class HealthMonitor {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/** Unhealthy while requests that need the database are refused; degraded while Redis or the queue check fails. */
+function overallStatus(database: DatabaseCheck, breaker: BreakerState, redis: RedisCheck, queue: DependencyChecks["queue"]) {
+  if (database.status === "down" || breaker !== "closed") return "unhealthy";
+  return redis.status === "down" || queue.status === "down" ? "degraded" : "healthy";
 }
 
 const toMb = (bytes: number) => Math.round(bytes / 1_048_576);
-const round = (ms: number) => Math.round(ms * 10) / 10;

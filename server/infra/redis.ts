@@ -1,7 +1,17 @@
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { withDeadline } from "./deadline.ts";
 
-export type RedisStatus = "up" | "down" | "disabled";
+type RedisStatus = "up" | "down" | "disabled";
+
+export interface RedisCheck {
+  status: RedisStatus;
+  latencyMs?: number;
+  error?: string;
+}
+
+/** A health check's PING waits this long: a stalled Redis keeps its connection "ready" but answers nothing. */
+const REDIS_CHECK_TIMEOUT_MS = 500;
 
 /** Reconnection delay: quick at first, then every 2 s, forever; Redis coming back is picked up by itself. */
 const retryDelay = (attempt: number) => Math.min(50 * 2 ** attempt, 2_000);
@@ -41,7 +51,14 @@ export async function connectRedis(client: Redis, logger: Logger): Promise<void>
   await client.connect().catch((error: Error) => logger.warn({ err: { message: error.message } }, "redis not reachable at start"));
 }
 
-export function redisStatus(client: Redis | undefined): RedisStatus {
-  if (!client) return "disabled";
-  return client.status === "ready" ? "up" : "down";
+/** A PING, not the client's connection status: a frozen Redis (paused, swapping, stuck on a slow command) looks connected. */
+export async function checkRedis(client: Redis | undefined): Promise<RedisCheck> {
+  if (!client) return { status: "disabled" };
+  const started = performance.now();
+  try {
+    await withDeadline(client.ping(), REDIS_CHECK_TIMEOUT_MS);
+    return { status: "up", latencyMs: Math.round((performance.now() - started) * 10) / 10 };
+  } catch (error) {
+    return { status: "down", error: error instanceof Error ? error.message : String(error) };
+  }
 }

@@ -23,7 +23,9 @@ export interface SessionUserLookup {
 /**
  * Turns the session into `req.user`. A session issued before the user's last
  * password change (an older session version) or for a deleted account is
- * destroyed: the request continues as anonymous.
+ * replaced by an empty one: the request continues as anonymous, and may sign in.
+ * Only a session that was read and found stale is ever deleted here; one that
+ * could not be read never reaches this point (the store's failure is a 503).
  */
 export function authenticate(users: SessionUserLookup): RequestHandler {
   return async (req, _res, next) => {
@@ -31,7 +33,9 @@ export function authenticate(users: SessionUserLookup): RequestHandler {
     if (!userId) return next();
     const user = await users.findSessionUser(userId);
     if (!user || user.sessionVersion !== (sessionVersion ?? 0)) {
-      await new Promise<void>((resolve) => req.session.destroy(() => resolve()));
+      // Not `destroy`, which leaves no `req.session` for a sign-in in this same request. A store that cannot delete
+      // the stale session now is no reason to refuse the request: it is refused again, and deleted, next time.
+      await new Promise<void>((resolve) => req.session.regenerate(() => resolve()));
       return next();
     }
     req.user = { id: user.id, email: user.email, name: user.name };

@@ -1,5 +1,6 @@
 import session, { type Store } from "express-session";
 import type { RequestHandler } from "express";
+import type { Logger } from "pino";
 import { AppError } from "../../core/app-error.ts";
 
 declare module "express-session" {
@@ -18,6 +19,7 @@ export interface SessionOptions {
   idleMs: number;
   maxAgeMs: number;
   secureCookie: boolean;
+  logger: Logger;
 }
 
 export const SESSION_COOKIE = "sid";
@@ -35,19 +37,35 @@ export function sessions(options: SessionOptions): RequestHandler[] {
     resave: false,
     saveUninitialized: false,
     rolling: true,
-    unset: "destroy",
+    // Not "destroy": express-session would then delete, as the response ends, every session it could not read
+    // (a Redis stall), signing its member out once the delete reaches Redis. Sign-out destroys sessions itself.
+    unset: "keep",
     cookie: { httpOnly: true, sameSite: "lax", secure: options.secureCookie, maxAge: options.idleMs },
   });
-  return [storeFailuresAsUnavailable(cookieSessions), absoluteExpiry(options.maxAgeMs)];
+  return [storeFailuresAsUnavailable(cookieSessions, options.logger), absoluteExpiry(options.maxAgeMs)];
 }
 
-/** A session store that cannot be reached (Redis restarting) is a 503 to retry, not an internal error. */
-function storeFailuresAsUnavailable(middleware: RequestHandler): RequestHandler {
-  return (req, res, next) =>
+/**
+ * A session store that cannot be reached (Redis restarting) is a 503 to retry,
+ * not an internal error. express-session calls `next` a second time when saving
+ * or touching the session fails as the response ends; the router has moved past
+ * the error handler by then and would hand that error to Express's final handler,
+ * which prints a raw stack and resets the connection (and the keep-alive request
+ * queued on it). Such a failure is logged here instead: the answer has gone.
+ */
+function storeFailuresAsUnavailable(middleware: RequestHandler, logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    let passedOn = false;
     middleware(req, res, (error?: unknown) => {
+      if (passedOn) {
+        logger.warn({ err: error }, "session not saved after the response");
+        return;
+      }
+      passedOn = true;
       if (error === undefined || error === null) return next();
       next(sessionStoreUnavailable(error));
     });
+  };
 }
 
 export function sessionStoreUnavailable(cause: unknown): AppError {

@@ -17,7 +17,16 @@ export interface PoolOptions {
 }
 
 const IDLE_TIMEOUT_MS = 30_000;
+/** Longest wait for a connection: opening one, or a free one when the pool is busy. */
 const CONNECTION_TIMEOUT_MS = 5_000;
+/**
+ * Postgres cancels a statement at the statement timeout and says so; a query
+ * still unanswered this much later was never seen by the server (a network
+ * partition), and only a deadline on our side ends it.
+ */
+const ANSWER_MARGIN_MS = 1_000;
+/** Idle connections send TCP keep-alives after this long, so that firewalls and NATs do not silently forget them. */
+const KEEP_ALIVE_DELAY_MS = 10_000;
 
 /** Neon's driver for Neon hosts (WebSocket, no TCP needed), `pg` everywhere else: measured faster over TCP (docs/decisions). */
 export function resolveDriver(setting: DriverSetting, url: string): DriverName {
@@ -33,6 +42,9 @@ export async function createPool(options: PoolOptions, logger: Logger): Promise<
     idleTimeoutMillis: IDLE_TIMEOUT_MS,
     connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
     statement_timeout: options.statementTimeoutMs,
+    query_timeout: options.statementTimeoutMs + ANSWER_MARGIN_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEP_ALIVE_DELAY_MS,
     // A transaction left open by a crashed handler must not hold locks forever.
     idle_in_transaction_session_timeout: options.statementTimeoutMs * 2,
     application_name: options.applicationName,

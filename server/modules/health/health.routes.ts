@@ -1,12 +1,15 @@
 import { Router } from "express";
 import type { HealthMonitor } from "../../infra/health.ts";
+import { hasOpsToken } from "../../http/middleware/ops-token.ts";
+import { presentPublicHealth } from "./health.presenter.ts";
 
 /**
  * Probes for operators and load balancers. `live` never touches a dependency
  * (restart me only if I cannot answer at all); `ready` says whether to send
- * traffic; the full report is cached per worker (HealthMonitor) so probes stay cheap.
+ * traffic; the full report is cached per worker (HealthMonitor) so probes stay
+ * cheap, and shows its details only to callers with the ops token.
  */
-export function healthRoutes(health: HealthMonitor): Router {
+export function healthRoutes(health: HealthMonitor, opsToken: string | undefined): Router {
   const router = Router();
 
   router.get("/live", (_req, res) => {
@@ -19,13 +22,13 @@ export function healthRoutes(health: HealthMonitor): Router {
       return;
     }
     const report = await health.report();
-    const ready = report.checks.database.status === "up";
+    const ready = report.status !== "unhealthy";
     res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "no_database" });
   });
 
-  router.get("/", async (_req, res) => {
+  router.get("/", async (req, res) => {
     const report = await health.report();
-    res.status(report.status === "unhealthy" ? 503 : 200).json(report);
+    res.status(report.status === "unhealthy" ? 503 : 200).json(hasOpsToken(req, opsToken) ? report : presentPublicHealth(report));
   });
 
   return router;

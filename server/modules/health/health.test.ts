@@ -3,10 +3,21 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { sql } from "drizzle-orm";
 import { databaseUrl, redisUrl, serverWithCuttableRedisForSuite, startTestServer, type TestServer } from "../../test/harness.ts";
 import { startNeonWsProxy, type NeonWsProxy } from "../../test/neon-ws-proxy.ts";
+import { freePort } from "../../infra/free-port.ts";
 import type { HealthReport } from "../../infra/health.ts";
+import type { PublicHealth } from "./health.presenter.ts";
 
-async function health(server: TestServer): Promise<{ status: number; body: HealthReport }> {
+const OPS_TOKEN = "ops-token-of-the-health-tests-0123456789";
+
+async function health(server: TestServer): Promise<{ status: number; body: PublicHealth; text: string }> {
   const response = await fetch(`${server.url}/api/health`);
+  const text = await response.text();
+  return { status: response.status, body: JSON.parse(text) as PublicHealth, text };
+}
+
+/** The report with its details, as an operator holding the token sees it. */
+async function detailedHealth(server: TestServer, token = OPS_TOKEN): Promise<{ status: number; body: HealthReport }> {
+  const response = await fetch(`${server.url}/api/health`, { headers: { authorization: `Bearer ${token}` } });
   return { status: response.status, body: (await response.json()) as HealthReport };
 }
 
@@ -28,15 +39,15 @@ async function silentServer(): Promise<{ url: string; close(): Promise<void> }> 
 describe("health with every dependency up", () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({ OPS_TOKEN });
   });
   afterAll(() => server.close());
 
-  it("reports the database, Redis, the queue, the pool and the process", async () => {
-    const { status, body } = await health(server);
+  it("reports the database, its breaker, Redis, the queue, the pool and the process to operators", async () => {
+    const { status, body } = await detailedHealth(server);
     expect(status).toBe(200);
     expect(body.status).toBe("healthy");
-    expect(body.checks.database.status).toBe("up");
+    expect(body.checks.database).toMatchObject({ status: "up", breaker: "closed" });
     expect(body.checks.database.latencyMs).toBeGreaterThanOrEqual(0);
     expect(body.checks.redis.status).toBe(redisUrl ? "up" : "disabled");
     expect(body.checks.queue).toMatchObject({ status: "up", pending: expect.any(Number) });
@@ -45,12 +56,22 @@ describe("health with every dependency up", () => {
     expect(body.memory.rssMb).toBeGreaterThan(0);
   });
 
-  it("reuses one database check for a second, so probes cannot hammer the database", async () => {
+  it("shows anyone else states only: no error text, pool, memory or version", async () => {
+    const expected = {
+      status: "healthy",
+      checks: { database: { status: "up", breaker: "closed" }, redis: { status: redisUrl ? "up" : "disabled" }, queue: { status: "up" } },
+      pid: process.pid,
+    };
+    expect((await health(server)).body).toEqual(expected);
+    expect((await detailedHealth(server, `${OPS_TOKEN}x`)).body).toEqual(expected);
+  });
+
+  it("reuses one round of checks for a second, so probes cannot hammer the database", async () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     const query = vi.spyOn(server.container.pool, "query");
     await Promise.all(Array.from({ length: 20 }, () => health(server)));
-    // One round: `select 1` and the queue count, whatever the number of probes.
-    expect(query).toHaveBeenCalledTimes(2);
+    // One round: the queue count, whatever the number of probes; the database check is the breaker's last.
+    expect(query).toHaveBeenCalledTimes(1);
     query.mockRestore();
   });
 
@@ -70,25 +91,45 @@ describe("health with every dependency up", () => {
 
 describe("health without a database", () => {
   let database: Awaited<ReturnType<typeof silentServer>>;
-  let server: TestServer;
+  let silent: TestServer;
+  let refusedPort: number;
+  let refused: TestServer;
   beforeAll(async () => {
     database = await silentServer();
-    server = await startTestServer({ DATABASE_URL: database.url });
+    silent = await startTestServer({ DATABASE_URL: database.url });
+    refusedPort = await freePort();
+    refused = await startTestServer({ DATABASE_URL: `postgres://postgres@127.0.0.1:${refusedPort}/none`, OPS_TOKEN });
   });
   afterAll(async () => {
-    await server.close();
+    // The silent database first: closing it ends the connection attempt the pool would otherwise wait 5 s for.
     await database.close();
+    await silent.close();
+    await refused.close();
   });
 
-  it("answers 503 unhealthy within the 2 s check timeout, and not ready, but live", async () => {
+  it("answers 503 unhealthy within the 1 s check timeout, with its breaker open, and not ready, but live", async () => {
     const started = Date.now();
-    const { status, body } = await health(server);
+    const { status, body } = await health(silent);
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(status).toBe(503);
     expect(body.status).toBe("unhealthy");
-    expect(body.checks.database.status).toBe("down");
-    expect((await fetch(`${server.url}/api/health/ready`)).status).toBe(503);
-    expect((await fetch(`${server.url}/api/health/live`)).status).toBe(200);
+    expect(body.checks.database).toEqual({ status: "down", breaker: "open" });
+    expect((await fetch(`${silent.url}/api/health/ready`)).status).toBe(503);
+    expect((await fetch(`${silent.url}/api/health/live`)).status).toBe(200);
+  });
+
+  it("shows states only, whatever bearer token is sent, when no ops token is configured", async () => {
+    for (const token of ["", "anything-at-all"]) {
+      expect(Object.keys((await detailedHealth(silent, token)).body).sort()).toEqual(["checks", "pid", "status"]);
+    }
+  });
+
+  it("names the database's address to operators only", async () => {
+    const { text } = await health(refused);
+    expect(text).not.toContain(String(refusedPort));
+    expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
+    const { body } = await detailedHealth(refused);
+    expect(body.checks.database.error).toContain(`127.0.0.1:${refusedPort}`);
   });
 });
 
