@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { databaseUrl, redisUrl, serverWithCuttableRedisForSuite, startTestServer, type TestServer } from "../../test/harness.ts";
 import { startNeonWsProxy, type NeonWsProxy } from "../../test/neon-ws-proxy.ts";
 import { freePort } from "../../infra/free-port.ts";
-import type { HealthReport } from "../../infra/health.ts";
+import { HEALTH_CACHE_MS, type HealthReport } from "../../infra/health.ts";
 import type { PublicHealth } from "./health.presenter.ts";
 
 const OPS_TOKEN = "ops-token-of-the-health-tests-0123456789";
@@ -67,12 +67,18 @@ describe("health with every dependency up", () => {
   });
 
   it("reuses one round of checks for a second, so probes cannot hammer the database", async () => {
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // The clock moved past the reuse window instead of waiting it out (only Date is faked: timers and I/O run as usual).
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + HEALTH_CACHE_MS + 1);
     const query = vi.spyOn(server.container.pool, "query");
-    await Promise.all(Array.from({ length: 20 }, () => health(server)));
-    // One round: the queue count, whatever the number of probes; the database check is the breaker's last.
-    expect(query).toHaveBeenCalledTimes(1);
-    query.mockRestore();
+    try {
+      await Promise.all(Array.from({ length: 20 }, () => health(server)));
+      // One round: the queue count, whatever the number of probes; the database check is the breaker's last.
+      expect(query).toHaveBeenCalledTimes(1);
+    } finally {
+      query.mockRestore();
+      vi.useRealTimers();
+    }
   });
 
   it("is live and ready", async () => {
