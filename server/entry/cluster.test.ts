@@ -6,22 +6,25 @@ import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../infra/free-port.ts";
 import {
+  countBy,
+  describeOutcome,
+  distinctPids,
   getHealth,
   holdRequest,
+  primaryLine,
+  requestLoop,
+  servingClusterForSuite,
   sleep,
   startCluster,
-  waitFor,
   type ClusterProcess,
   type HeldRequest,
-  type JsonLine,
-  type LogLine,
   type Outcome,
 } from "../test/cluster-process.ts";
 
 /**
  * The real primary with two web workers and the background worker, as
- * production runs it: round-robin, restart after a crash, rolling reload,
- * graceful stop, and giving up when a worker cannot start.
+ * production runs it: round-robin, restart after a crash, graceful stop, and
+ * giving up when a worker cannot start (the rolling reload has a file of its own).
  */
 
 const TEST_TIMEOUT_MS = 60_000;
@@ -30,57 +33,6 @@ const STRANDED_AFTER_MS = 500;
 const RESTART_BUDGET_MS = 2_000;
 /** The default SHUTDOWN_TIMEOUT_MS: the drain of in-flight requests must end within it. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
-
-type Stop = () => boolean;
-
-/** Requests one after the other until told to stop; each outcome is kept. */
-async function requestLoop(port: number, agent: http.Agent | false, stop: Stop, untilRefused = false): Promise<Outcome[]> {
-  const outcomes: Outcome[] = [];
-  while (!stop()) {
-    const outcome = await getHealth(port, { agent });
-    outcomes.push(outcome);
-    // Once the primary no longer listens there is nothing more to learn from this loop.
-    if (untilRefused && outcome.kind === "error" && outcome.code === "ECONNREFUSED") break;
-  }
-  return outcomes;
-}
-
-function describeOutcome(outcome: Outcome): string {
-  return outcome.kind === "response" ? `HTTP ${outcome.status} from ${outcome.pid}` : `error ${outcome.code}`;
-}
-
-const notOk = (outcomes: Outcome[]) =>
-  outcomes.filter((outcome) => outcome.kind !== "response" || outcome.status !== 200).map(describeOutcome);
-
-const countBy = (outcomes: Outcome[]) =>
-  outcomes.reduce<Record<string, number>>((counts, outcome) => {
-    const key = outcome.kind === "response" ? String(outcome.status) : outcome.code;
-    return { ...counts, [key]: (counts[key] ?? 0) + 1 };
-  }, {});
-
-const primaryLine =
-  (msg: string, fields: JsonLine = {}) =>
-  (line: LogLine) =>
-    line.json?.role === "primary" && line.json.msg === msg && Object.entries(fields).every(([key, value]) => line.json?.[key] === value);
-
-/** The primary's fork and ready lines for web workers, in order. */
-const webLifecycle = (lines: LogLine[]) =>
-  lines.flatMap((line) =>
-    line.json?.role === "primary" && line.json.child === "web" && (line.json.msg === "fork" || line.json.msg === "child ready")
-      ? [line.json.msg]
-      : [],
-  );
-
-async function distinctPids(port: number, count: number): Promise<Set<number>> {
-  const pids = new Set<number>();
-  for (let index = 0; index < count; index += 1) {
-    const outcome = await getHealth(port);
-    if (outcome.kind !== "response" || outcome.status !== 200 || outcome.pid === undefined)
-      throw new Error(`GET /api/health: ${describeOutcome(outcome)}`);
-    pids.add(outcome.pid);
-  }
-  return pids;
-}
 
 /** One request on a connection of its own, so that round-robin may hand it to either worker. */
 function sendOnNewConnection(
@@ -123,17 +75,6 @@ async function firstAnswerFromNewPid(port: number, known: Set<number>, timeoutMs
     await sleep(20);
   }
   throw new Error(`no new worker answered within ${timeoutMs} ms`);
-}
-
-/** Starts a serving cluster before the suite's tests and kills whatever is left of it after them. */
-function servingClusterForSuite(use: (cluster: ClusterProcess) => void): void {
-  let cluster: ClusterProcess | undefined;
-  beforeAll(async () => {
-    cluster = await startCluster();
-    await cluster.waitUntilServing();
-    use(cluster);
-  }, TEST_TIMEOUT_MS);
-  afterAll(() => cluster?.kill());
 }
 
 describe("cluster with two web workers", () => {
@@ -196,44 +137,6 @@ describe("cluster with two web workers", () => {
       expect(restart.json?.delayMs).toBe(100);
       expect(elapsedMs).toBeLessThan(RESTART_BUDGET_MS);
       await cluster.waitUntilServing();
-    },
-    TEST_TIMEOUT_MS,
-  );
-
-  it(
-    "reloads on SIGHUP under continuous requests without failing one, onto all new workers",
-    async () => {
-      const before = new Set(cluster.readyPids("web"));
-      let reloaded = false;
-      const stop = () => reloaded;
-      // Keep-alive clients are the hard case: their next request may race the old worker closing the connection.
-      const keepAlive = Array.from({ length: 4 }, () => {
-        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-        return requestLoop(cluster.port, agent, stop).finally(() => agent.destroy());
-      });
-      const fresh = Array.from({ length: 2 }, () => requestLoop(cluster.port, false, stop));
-
-      await sleep(200);
-      const firstLineOfReload = cluster.lines.length;
-      cluster.signal("SIGHUP");
-      await cluster.waitForLog(primaryLine("reload complete"), 45_000);
-      // The retired workers drain after "reload complete"; keep the load on until they are gone.
-      await waitFor(() => [...before].every((pid) => !cluster.readyPids("web").includes(pid)), 15_000, "the old web workers to exit");
-      await sleep(200);
-      reloaded = true;
-
-      const keepAliveOutcomes = (await Promise.all(keepAlive)).flat();
-      const freshOutcomes = (await Promise.all(fresh)).flat();
-      console.info(
-        `[cluster] reload: keep-alive ${JSON.stringify(countBy(keepAliveOutcomes))}, new connections ${JSON.stringify(countBy(freshOutcomes))}`,
-      );
-      expect({ keepAlive: notOk(keepAliveOutcomes), fresh: notOk(freshOutcomes) }).toEqual({ keepAlive: [], fresh: [] });
-
-      const after = await distinctPids(cluster.port, 20);
-      expect([...after].filter((pid) => before.has(pid))).toEqual([]);
-      expect(new Set(cluster.readyPids("web"))).toEqual(after);
-      // One at a time: the second replacement is forked only once the first one is ready.
-      expect(webLifecycle(cluster.lines.slice(firstLineOfReload))).toEqual(["fork", "child ready", "fork", "child ready"]);
     },
     TEST_TIMEOUT_MS,
   );

@@ -7,6 +7,7 @@ import { BUILD_DIR } from "../build.ts";
 import { PROJECT_ROOT } from "../paths.ts";
 import { testEnv, type EnvOverrides } from "./harness.ts";
 import { freePort } from "../infra/free-port.ts";
+import { afterAll, beforeAll } from "vitest";
 
 /**
  * The real primary, as `npm start` runs it (the bundle in dist/, built by the
@@ -119,11 +120,11 @@ export class ClusterProcess {
     return this.lines.flatMap((line) => (line.stream === "stderr" ? [line.text] : [])).join("\n");
   }
 
-  /** Resolves with the first line (already read or still to come) that matches. */
-  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
+  /** Resolves with the first line (already read or still to come, from line `from` on) that matches. */
+  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs = 30_000, from = 0): Promise<LogLine> {
     return new Promise((resolve, reject) => {
       const check = () => {
-        const found = this.lines.find(predicate);
+        const found = this.lines.find((line, index) => index >= from && predicate(line));
         if (found) finish(() => resolve(found));
         // Both streams are closed: nothing more will come.
         else if (this.#openStreams === 0) finish(() => reject(this.#missingLine("the output ended")));
@@ -281,12 +282,15 @@ export function getHealth(port: number, { agent = false, timeoutMs = 10_000, onC
       });
       response.on("error", failed);
     });
-    request.on("socket", (socket) =>
+    request.on("socket", (socket) => {
+      // A keep-alive socket handed out again is connected already: it will never emit "connect", and a listener
+      // added to it for every request would pile up.
+      if (!socket.connecting) return;
       socket.once("connect", () => {
         connectedAt = performance.now();
         onConnect?.();
-      }),
-    );
+      });
+    });
     request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error("request timed out"), { code: "TIMEOUT" })));
     request.on("error", failed);
   });
@@ -338,4 +342,60 @@ function parseRawResponse(raw: string, startedAt: number, connectedAt: number | 
   if (!status) return { kind: "error", code: `no HTTP response (${raw.length} bytes)`, startedAt, connectedAt, endedAt };
   const body = raw.slice(raw.indexOf("\r\n\r\n") + 4);
   return { kind: "response", status: Number(status[1]), pid: pidOf(body), startedAt, connectedAt, endedAt };
+}
+
+export function describeOutcome(outcome: Outcome): string {
+  return outcome.kind === "response" ? `HTTP ${outcome.status} from ${outcome.pid}` : `error ${outcome.code}`;
+}
+
+/** Every outcome that is not a 200, described. */
+export const notOk = (outcomes: Outcome[]) =>
+  outcomes.filter((outcome) => outcome.kind !== "response" || outcome.status !== 200).map(describeOutcome);
+
+/** Outcomes counted by status or error code, for the figures a test prints. */
+export const countBy = (outcomes: Outcome[]) =>
+  outcomes.reduce<Record<string, number>>((counts, outcome) => {
+    const key = outcome.kind === "response" ? String(outcome.status) : outcome.code;
+    return { ...counts, [key]: (counts[key] ?? 0) + 1 };
+  }, {});
+
+/** Matches the primary's line with this message and these fields. */
+export const primaryLine =
+  (msg: string, fields: JsonLine = {}) =>
+  (line: LogLine) =>
+    line.json?.role === "primary" && line.json.msg === msg && Object.entries(fields).every(([key, value]) => line.json?.[key] === value);
+
+/** Requests one after the other until told to stop; each outcome is kept. */
+export async function requestLoop(port: number, agent: http.Agent | false, stop: () => boolean, untilRefused = false): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  while (!stop()) {
+    const outcome = await getHealth(port, { agent });
+    outcomes.push(outcome);
+    // Once the primary no longer listens there is nothing more to learn from this loop.
+    if (untilRefused && outcome.kind === "error" && outcome.code === "ECONNREFUSED") break;
+  }
+  return outcomes;
+}
+
+/** The pids that answered `count` requests, each on a new connection; throws on any answer but 200. */
+export async function distinctPids(port: number, count: number): Promise<Set<number>> {
+  const pids = new Set<number>();
+  for (let index = 0; index < count; index += 1) {
+    const outcome = await getHealth(port);
+    if (outcome.kind !== "response" || outcome.status !== 200 || outcome.pid === undefined)
+      throw new Error(`GET /api/health: ${describeOutcome(outcome)}`);
+    pids.add(outcome.pid);
+  }
+  return pids;
+}
+
+/** Starts a serving cluster before the suite's tests and kills whatever is left of it after them. */
+export function servingClusterForSuite(use: (cluster: ClusterProcess) => void, options: StartOptions = {}, timeoutMs = 60_000): void {
+  let cluster: ClusterProcess | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster(options);
+    await cluster.waitUntilServing();
+    use(cluster);
+  }, timeoutMs);
+  afterAll(() => cluster?.kill());
 }
