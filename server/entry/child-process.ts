@@ -5,8 +5,8 @@ import { isPrimaryMessage, type ChildMessage, type ShutdownReason } from "./mess
 /**
  * What web and background workers share about their own life: telling the
  * primary they are ready or could not start, and turning every way of being
- * asked to stop (SIGTERM, SIGINT, the primary's message, the primary vanishing)
- * into one graceful shutdown that runs once.
+ * asked to stop (the primary's message, the primary vanishing, SIGTERM or SIGINT
+ * when running alone) into one graceful shutdown that runs once.
  */
 
 export function tellPrimary(message: ChildMessage): Promise<void> {
@@ -41,8 +41,14 @@ export function listenForShutdown(logger: Logger): ShutdownControl {
       },
     );
   };
-  process.on("SIGTERM", () => run("stop", "SIGTERM"));
-  process.on("SIGINT", () => run("stop", "SIGINT"));
+  const onSignal = (signal: NodeJS.Signals) => {
+    // Under a primary, the primary alone decides. A terminal's Ctrl-C, or a service manager stopping a whole control
+    // group, signals every process at once; the primary then stops the children in order, and Postgres after them.
+    if (process.connected) logger.info({ signal }, "signal ignored: the primary orders the stop");
+    else run("stop", signal);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
   process.on("message", (message) => {
     if (isPrimaryMessage(message) && message.type === "shutdown") run(message.reason, `primary: ${message.reason}`);
   });

@@ -1,9 +1,5 @@
-import fs from "node:fs/promises";
-import http from "node:http";
-import os from "node:os";
-import path from "node:path";
 import net from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../infra/free-port.ts";
 import {
   countBy,
@@ -13,6 +9,7 @@ import {
   holdRequest,
   primaryLine,
   requestLoop,
+  sendOnNewConnection,
   servingClusterForSuite,
   sleep,
   startCluster,
@@ -33,27 +30,6 @@ const STRANDED_AFTER_MS = 500;
 const RESTART_BUDGET_MS = 2_000;
 /** The default SHUTDOWN_TIMEOUT_MS: the drain of in-flight requests must end within it. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
-
-/** One request on a connection of its own, so that round-robin may hand it to either worker. */
-function sendOnNewConnection(
-  port: number,
-  method: string,
-  path: string,
-  { body, cookie }: { body?: unknown; cookie?: string | undefined } = {},
-): Promise<{ status: number; setCookie: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: http.OutgoingHttpHeaders = { connection: "close" };
-    if (payload) headers["content-type"] = "application/json";
-    if (cookie) headers.cookie = cookie;
-    const request = http.request({ host: "127.0.0.1", port, method, path, agent: false, headers }, (response) => {
-      response.resume();
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, setCookie: response.headers["set-cookie"]?.[0] }));
-    });
-    request.on("error", reject);
-    request.end(payload);
-  });
-}
 
 interface NewPidAnswer {
   pid: number;
@@ -258,41 +234,5 @@ describe("a web worker that cannot listen", () => {
       expect(await started.processesLeftAfter(2_000)).toEqual([]);
     },
     TEST_TIMEOUT_MS,
-  );
-});
-
-describe("the embedded default (no DATABASE_URL, no REDIS_URL)", () => {
-  let cluster: ClusterProcess | undefined;
-  let dataDir: string;
-  beforeAll(async () => {
-    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "community-embedded-"));
-    // As root, the embedded Postgres runs as the `postgres` user, who must be able to enter the folder.
-    await fs.chmod(dataDir, 0o755);
-  });
-  afterAll(async () => {
-    await cluster?.kill();
-    await fs.rm(dataDir, { recursive: true, force: true });
-  });
-
-  it(
-    "starts its own Postgres, seeds the demo once, prints a login that works, and leaves nothing behind on SIGTERM",
-    async () => {
-      cluster = await startCluster({ env: { DATABASE_URL: undefined, REDIS_URL: undefined, DATA_DIR: dataDir } });
-      const announcement = await cluster.waitForLog((line) => line.text.startsWith("Demo data is loaded"), 60_000);
-      await cluster.waitUntilServing(60_000);
-      const [, email, password] = /as (\S+) with password (\S+)$/.exec(announcement.text) ?? [];
-      const login = await sendOnNewConnection(cluster.port, "POST", "/api/auth/login", { body: { email, password } });
-      expect(login.status).toBe(200);
-      const cookie = login.setCookie?.split(";")[0];
-      const events = await fetch(`${cluster.url}/api/communities/demo-club/events`, { headers: { cookie: cookie ?? "" } });
-      expect(events.status).toBe(200);
-      expect(((await events.json()) as { items: unknown[] }).items).toHaveLength(1);
-      expect(cluster.processesLeft().some((process) => process.command.includes("postgres"))).toBe(true);
-
-      cluster.signal("SIGTERM");
-      expect(await cluster.exit).toMatchObject({ code: 0, signal: null });
-      expect(await cluster.processesLeftAfter(5_000)).toEqual([]);
-    },
-    TEST_TIMEOUT_MS * 2,
   );
 });

@@ -48,6 +48,8 @@ export interface StartOptions {
   env?: EnvOverrides;
   /** A fixed port (for instance one already taken); a free one otherwise. */
   port?: number;
+  /** Through `npm start`, as a developer runs it in a terminal (npm, a shell, the build, then the primary); the bundle otherwise. */
+  npmStart?: boolean;
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -71,9 +73,12 @@ function parseJson(text: string): JsonLine | undefined {
   }
 }
 
-/** Only the PATH from this process: vitest's own variables (NODE_OPTIONS and the like) must not reach the cluster. */
+/**
+ * Only PATH and HOME (npm needs it) from this process: vitest's own variables (NODE_OPTIONS and the like) must not
+ * reach the cluster.
+ */
 function clusterEnv(port: number, overrides: EnvOverrides): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, ...testEnv({ LOG_LEVEL: "info", ...overrides, PORT: String(port) }) };
+  return { PATH: process.env.PATH, HOME: process.env.HOME, ...testEnv({ LOG_LEVEL: "info", ...overrides, PORT: String(port) }) };
 }
 
 export class ClusterProcess {
@@ -169,6 +174,16 @@ export class ClusterProcess {
     process.kill(this.pid, signal);
   }
 
+  /** To every process of the group at once, as a terminal's Ctrl-C does. */
+  signalGroup(signal: NodeJS.Signals): void {
+    process.kill(-this.pid, signal);
+  }
+
+  /** Parsed JSON lines at level error (50) or above, from any process. */
+  errorLines(): JsonLine[] {
+    return this.lines.flatMap((line) => (typeof line.json?.level === "number" && line.json.level >= 50 ? [line.json] : []));
+  }
+
   /** Live processes of the primary's group (zombies are dead, only not yet reaped, and are left out). */
   processesLeft(): GroupProcess[] {
     const table = execFileSync("ps", ["-eo", "pid=,pgid=,stat=,args="], { encoding: "utf8" });
@@ -229,10 +244,11 @@ export class ClusterProcess {
 export async function startCluster(options: StartOptions = {}): Promise<ClusterProcess> {
   const port = options.port ?? (await freePort());
   const env = clusterEnv(port, options.env ?? {});
-  const child = spawn(process.execPath, ["--enable-source-maps", PRIMARY_ENTRY], {
+  const [command, args] = options.npmStart ? ["npm", ["start"]] : [process.execPath, ["--enable-source-maps", PRIMARY_ENTRY]];
+  const child = spawn(command, args, {
     cwd: PROJECT_ROOT,
     env,
-    // A new process group (and session), whose id is the primary's pid: processesLeft() and kill() rely on it.
+    // A new process group (and session) led by the spawned process: processesLeft() and kill() rely on it.
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -398,4 +414,25 @@ export function servingClusterForSuite(use: (cluster: ClusterProcess) => void, o
     use(cluster);
   }, timeoutMs);
   afterAll(() => cluster?.kill());
+}
+
+/** One request on a connection of its own, so that round-robin may hand it to either worker. */
+export function sendOnNewConnection(
+  port: number,
+  method: string,
+  path: string,
+  { body, cookie }: { body?: unknown; cookie?: string | undefined } = {},
+): Promise<{ status: number; setCookie: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: http.OutgoingHttpHeaders = { connection: "close" };
+    if (payload) headers["content-type"] = "application/json";
+    if (cookie) headers.cookie = cookie;
+    const request = http.request({ host: "127.0.0.1", port, method, path, agent: false, headers }, (response) => {
+      response.resume();
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, setCookie: response.headers["set-cookie"]?.[0] }));
+    });
+    request.on("error", reject);
+    request.end(payload);
+  });
 }
