@@ -13,7 +13,7 @@ export const BUILD_DIR = path.join(PROJECT_ROOT, "dist/server/entry");
 
 export async function buildServer(): Promise<void> {
   const result = await build({
-    entryPoints: ["primary", "web", "worker"].map((name) => path.join(PROJECT_ROOT, `server/entry/${name}.ts`)),
+    entryPoints: ["primary", "web", "worker", "prepare"].map((name) => path.join(PROJECT_ROOT, `server/entry/${name}.ts`)),
     outdir: BUILD_DIR,
     bundle: true,
     splitting: true,

@@ -1,3 +1,5 @@
+import type { DemoLogin } from "../infra/db/demo-seed.ts";
+
 /** What the primary and its children say to each other over the cluster IPC channel. */
 export type ChildMessage =
   | { type: "ready" }
@@ -21,4 +23,17 @@ export function isChildMessage(value: unknown): value is ChildMessage {
 
 export function isPrimaryMessage(value: unknown): value is PrimaryMessage {
   return typeof value === "object" && value !== null && "type" in value && PRIMARY_MESSAGE_TYPES.has(value.type);
+}
+
+/** Between the primary and the short-lived child that prepares the database (prepare.ts). */
+export type PrepareRequest = { type: "prepare"; seedDemo: boolean };
+
+export type PrepareReply = { type: "prepared"; demoLogin: DemoLogin | undefined } | { type: "boot-failed"; message: string };
+
+export function isPrepareRequest(value: unknown): value is PrepareRequest {
+  return typeof value === "object" && value !== null && "type" in value && value.type === "prepare";
+}
+
+export function isPrepareReply(value: unknown): value is PrepareReply {
+  return typeof value === "object" && value !== null && "type" in value && (value.type === "prepared" || value.type === "boot-failed");
 }
