@@ -23,7 +23,7 @@ async function startWebWorker(): Promise<void> {
   const shutdownControl = listenForShutdown(logger);
   try {
     const container = await buildContainer(config, "web", logger);
-    const server = createHttpServer(createApp(container), config.plan);
+    const server = createHttpServer(createApp(container), config, logger);
     shutdownControl.onShutdown(async (reason) => {
       container.health.markDraining();
       // Give load balancers time to see readiness turn 503; a reload needs none, the primary stops routing at once.

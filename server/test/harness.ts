@@ -74,7 +74,7 @@ export interface TestServer {
 export async function startTestServer(overrides: EnvOverrides = {}, log: CapturedLog = captureLog()): Promise<TestServer> {
   const config = loadConfig(testEnv({ PORT: "0", ...overrides }));
   const container = await buildContainer(config, "web", log.logger);
-  const server = createHttpServer(createApp(container), config.plan);
+  const server = createHttpServer(createApp(container), config);
   await listen(server, 0);
   container.health.markReady();
   const { port } = server.address() as AddressInfo;
