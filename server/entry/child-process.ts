@@ -1,5 +1,7 @@
+import type http from "node:http";
 import type { Logger } from "pino";
 import { loadConfig, type AppEnv } from "../config/env.ts";
+import { drainHttpServer } from "./http-server.ts";
 import { isPrimaryMessage, type ChildMessage, type ShutdownReason } from "./messages.ts";
 
 /**
@@ -69,7 +71,7 @@ export function listenForShutdown(logger: Logger): ShutdownControl {
  * it, so that client waits until its own timeout. The IPC channel keeps messages in order both ways: the primary reads
  * this request after the close of the server, so its answer comes after every connection it sent before.
  */
-export function primaryStoppedRouting(): Promise<void> {
+function primaryStoppedRouting(): Promise<void> {
   return new Promise((resolve) => {
     if (!process.send || !process.connected) return resolve();
     const done = () => {
@@ -87,6 +89,15 @@ export function primaryStoppedRouting(): Promise<void> {
       if (error) done();
     });
   });
+}
+
+/**
+ * The end of a web worker's service: stops accepting, and resolves once the requests in flight are answered (or cut at
+ * the deadline) and the primary has confirmed it hands this worker no more connections.
+ */
+export async function stopServing(server: http.Server, deadlineMs: number): Promise<void> {
+  // Draining closes the listening socket at once; the primary's confirmation may arrive while requests finish.
+  await Promise.all([drainHttpServer(server, deadlineMs), primaryStoppedRouting()]);
 }
 
 /** A child that cannot start says why before exiting, so the primary can name the cause. */

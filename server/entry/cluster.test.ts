@@ -8,6 +8,7 @@ import {
   getHealth,
   holdRequest,
   primaryLine,
+  reloadOnce,
   requestLoop,
   sendOnNewConnection,
   servingClusterForSuite,
@@ -25,9 +26,10 @@ import {
  */
 
 const TEST_TIMEOUT_MS = 60_000;
-/** A request to a live worker answers in milliseconds; one unanswered after this was stranded on a dead worker. */
-const STRANDED_AFTER_MS = 500;
-const RESTART_BUDGET_MS = 2_000;
+/** A request to a live worker answers in milliseconds, even on a busy machine; one unanswered after this was stranded on a dead worker. */
+const STRANDED_AFTER_MS = 2_000;
+/** A sanity bound (about 1 s on an idle 2-CPU machine, printed), generous enough for a machine busy with other tests. */
+const RESTART_BUDGET_MS = 6_000;
 /** The default SHUTDOWN_TIMEOUT_MS: the drain of in-flight requests must end within it. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -116,6 +118,20 @@ describe("cluster with two web workers", () => {
     },
     TEST_TIMEOUT_MS,
   );
+  it(
+    "reloads on SIGHUP one web worker at a time, onto all new workers",
+    async () => {
+      const before = new Set(cluster.readyPids("web"));
+      const reload = await reloadOnce(cluster);
+      console.info(`[cluster] reload of 2 web workers: ${reload.ms} ms from SIGHUP to the exit of the last old one`);
+      // Each replacement is forked only once the previous one is ready: never fewer workers serving than configured.
+      expect(reload.lifecycle).toEqual(["fork", "child ready", "fork", "child ready"]);
+      const after = await distinctPids(cluster.port, 20);
+      expect([...after].filter((pid) => before.has(pid))).toEqual([]);
+      expect(new Set(cluster.readyPids("web"))).toEqual(after);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
 
 /**
@@ -161,7 +177,7 @@ describe("SIGTERM under load", () => {
     async () => {
       let exited = false;
       void cluster.exit.then(() => (exited = true));
-      const loops = Array.from({ length: 6 }, () => requestLoop(cluster.port, false, () => exited, true));
+      const loops = Array.from({ length: 6 }, () => requestLoop(cluster.port, false, () => exited, { untilRefused: true }));
       const held = await requestsInFlight(cluster.port, 40);
 
       const signalledAt = performance.now();
@@ -208,21 +224,15 @@ describe("a web worker that cannot listen", () => {
       blocker = occupant;
       await new Promise<void>((resolve) => occupant.listen(port, resolve));
 
-      const started = await startCluster({ port });
+      // One web worker: the rule is per slot, and each failed start costs a whole worker start.
+      const started = await startCluster({ port, env: { WEB_CONCURRENCY: "1" } });
       cluster = started;
       const status = await started.exit;
 
-      const delaysBySlot = new Map<unknown, unknown[]>();
-      for (const line of started.primaryLogs("restarting child after delay")) {
-        expect(line.child).toBe("web");
-        delaysBySlot.set(line.slot, [...(delaysBySlot.get(line.slot) ?? []), line.delayMs]);
-      }
-      console.info(`[cluster] boot failures: restart delays by web slot ${JSON.stringify([...delaysBySlot])}`);
-      const doubling = [100, 200, 400, 800];
-      expect(delaysBySlot.size).toBe(2);
-      // The slot that gives up has failed 5 times: 4 restarts. The other one may be one step behind.
-      expect([...delaysBySlot.values()]).toContainEqual(doubling);
-      for (const delays of delaysBySlot.values()) expect(doubling.slice(0, delays.length)).toEqual(delays);
+      const restarts = started.primaryLogs("restarting child after delay");
+      console.info(`[cluster] boot failures: restart delays ${JSON.stringify(restarts.map((line) => line.delayMs))}`);
+      // Five failed starts: four restarts, each after twice the delay of the one before.
+      expect(restarts.map((line) => [line.child, line.delayMs])).toEqual([100, 200, 400, 800].map((delayMs) => ["web", delayMs]));
 
       expect(started.primaryLogs("giving up")).toEqual([expect.objectContaining({ reason: expect.stringContaining("EADDRINUSE") })]);
       expect({ code: status.code, signal: status.signal }).toEqual({ code: 1, signal: null });

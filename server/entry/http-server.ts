@@ -146,9 +146,9 @@ const DRAIN_IDLE_SWEEP_MS = 100;
  * the deadline, whatever is left is cut.
  */
 export function drainHttpServer(server: http.Server, deadlineMs: number): Promise<void> {
-  server.on("request", (_req: http.IncomingMessage, res: http.ServerResponse) => {
-    if (!res.headersSent) res.setHeader("Connection", "close");
-  });
+  // Before the application's listener: a route that answers at once would otherwise have sent its headers, keep-alive
+  // included, and its client would send the next request on a connection about to be closed as idle.
+  server.prependListener("request", (_req: http.IncomingMessage, res: http.ServerResponse) => res.setHeader("Connection", "close"));
   return new Promise((resolve) => {
     const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);
     deadline.unref();

@@ -1,16 +1,8 @@
 import { buildContainer } from "../container.ts";
 import { createApp } from "../app.ts";
 import { createLogger } from "../infra/logger.ts";
-import { createHttpServer, drainHttpServer, listen } from "./http-server.ts";
-import {
-  failBoot,
-  listenForShutdown,
-  loadConfigOrExit,
-  logStrayErrors,
-  primaryStoppedRouting,
-  sleep,
-  tellPrimary,
-} from "./child-process.ts";
+import { createHttpServer, listen } from "./http-server.ts";
+import { failBoot, listenForShutdown, loadConfigOrExit, logStrayErrors, sleep, stopServing, tellPrimary } from "./child-process.ts";
 
 /**
  * A web worker: the Express API on the shared port. Forked by the primary, or
@@ -28,8 +20,7 @@ async function startWebWorker(): Promise<void> {
       container.health.markDraining();
       // Give load balancers time to see readiness turn 503; a reload needs none, the primary stops routing at once.
       if (reason === "stop") await sleep(config.shutdown.drainDelayMs);
-      // Draining closes the listening socket at once; the primary's confirmation may arrive while requests finish.
-      await Promise.all([drainHttpServer(server, config.shutdown.timeoutMs), primaryStoppedRouting()]);
+      await stopServing(server, config.shutdown.timeoutMs);
       await container.close();
       logger.info("stopped");
     });

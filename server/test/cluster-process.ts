@@ -3,6 +3,7 @@ import http from "node:http";
 import net from "node:net";
 import readline from "node:readline";
 import path from "node:path";
+import { build } from "esbuild";
 import { BUILD_DIR } from "../build.ts";
 import { PROJECT_ROOT } from "../paths.ts";
 import { testEnv, type EnvOverrides } from "./harness.ts";
@@ -48,8 +49,11 @@ export interface StartOptions {
   env?: EnvOverrides;
   /** A fixed port (for instance one already taken); a free one otherwise. */
   port?: number;
-  /** Through `npm start`, as a developer runs it in a terminal (npm, a shell, the build, then the primary); the bundle otherwise. */
-  npmStart?: boolean;
+  /**
+   * What to run instead of the bundle's primary: `["npm", "start"]` as a developer does in a terminal (npm, a shell,
+   * the build, then the primary), or a test fixture.
+   */
+  command?: readonly [string, ...string[]];
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -244,7 +248,7 @@ export class ClusterProcess {
 export async function startCluster(options: StartOptions = {}): Promise<ClusterProcess> {
   const port = options.port ?? (await freePort());
   const env = clusterEnv(port, options.env ?? {});
-  const [command, args] = options.npmStart ? ["npm", ["start"]] : [process.execPath, ["--enable-source-maps", PRIMARY_ENTRY]];
+  const [command, ...args] = options.command ?? [process.execPath, "--enable-source-maps", PRIMARY_ENTRY];
   const child = spawn(command, args, {
     cwd: PROJECT_ROOT,
     env,
@@ -278,17 +282,20 @@ export interface RequestOptions {
   /** A keep-alive agent to reuse connections; by default a new connection per request. */
   agent?: http.Agent | false;
   timeoutMs?: number;
-  /** Called when the TCP handshake completes: the request is then queued or in flight on the server side. */
-  onConnect?: () => void;
+  /** /api/health by default; /api/health/live also says which pid answered, without touching the database. */
+  path?: "/api/health" | "/api/health/live";
 }
 
-export function getHealth(port: number, { agent = false, timeoutMs = 10_000, onConnect }: RequestOptions = {}): Promise<Outcome> {
+export function getHealth(
+  port: number,
+  { agent = false, timeoutMs = 10_000, path = "/api/health" }: RequestOptions = {},
+): Promise<Outcome> {
   const startedAt = performance.now();
   let connectedAt: number | undefined;
   return new Promise((resolve) => {
     const failed = (error: Error) => resolve({ kind: "error", code: errorCode(error), startedAt, connectedAt, endedAt: performance.now() });
     const headers = agent === false ? { connection: "close" } : {};
-    const request = http.get({ host: "127.0.0.1", port, path: "/api/health", agent, headers }, (response) => {
+    const request = http.get({ host: "127.0.0.1", port, path, agent, headers }, (response) => {
       let body = "";
       response.setEncoding("utf8");
       response.on("data", (chunk: string) => (body += chunk));
@@ -302,10 +309,7 @@ export function getHealth(port: number, { agent = false, timeoutMs = 10_000, onC
       // A keep-alive socket handed out again is connected already: it will never emit "connect", and a listener
       // added to it for every request would pile up.
       if (!socket.connecting) return;
-      socket.once("connect", () => {
-        connectedAt = performance.now();
-        onConnect?.();
-      });
+      socket.once("connect", () => (connectedAt = performance.now()));
     });
     request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error("request timed out"), { code: "TIMEOUT" })));
     request.on("error", failed);
@@ -381,14 +385,27 @@ export const primaryLine =
   (line: LogLine) =>
     line.json?.role === "primary" && line.json.msg === msg && Object.entries(fields).every(([key, value]) => line.json?.[key] === value);
 
+export interface LoopOptions {
+  /** Ends the loop at the first refused connection: once the primary no longer listens there is nothing more to learn. */
+  untilRefused?: boolean;
+  path?: RequestOptions["path"];
+  /** A pause after each answer, leaving the CPU to the processes under test. */
+  pauseMs?: number;
+}
+
 /** Requests one after the other until told to stop; each outcome is kept. */
-export async function requestLoop(port: number, agent: http.Agent | false, stop: () => boolean, untilRefused = false): Promise<Outcome[]> {
+export async function requestLoop(
+  port: number,
+  agent: http.Agent | false,
+  stop: () => boolean,
+  { untilRefused = false, path, pauseMs = 0 }: LoopOptions = {},
+): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   while (!stop()) {
-    const outcome = await getHealth(port, { agent });
+    const outcome = await getHealth(port, { agent, path });
     outcomes.push(outcome);
-    // Once the primary no longer listens there is nothing more to learn from this loop.
     if (untilRefused && outcome.kind === "error" && outcome.code === "ECONNREFUSED") break;
+    if (pauseMs > 0) await sleep(pauseMs);
   }
   return outcomes;
 }
@@ -435,4 +452,53 @@ export function sendOnNewConnection(
     request.on("error", reject);
     request.end(payload);
   });
+}
+
+/** The primary's fork and ready lines for web workers, in order. */
+export const webLifecycle = (lines: LogLine[]) =>
+  lines.flatMap((line) =>
+    line.json?.role === "primary" && line.json.child === "web" && (line.json.msg === "fork" || line.json.msg === "child ready")
+      ? [line.json.msg]
+      : [],
+  );
+
+export interface Reload {
+  /** From the SIGHUP to the exit of the last replaced worker. */
+  ms: number;
+  /** The primary's fork and ready lines for web workers during the reload. */
+  lifecycle: string[];
+}
+
+/** One SIGHUP, until the primary says the reload is complete and the web workers it replaced have exited. */
+export async function reloadOnce(cluster: ClusterProcess): Promise<Reload> {
+  const before = cluster.readyPids("web");
+  const firstLine = cluster.lines.length;
+  const startedAt = performance.now();
+  cluster.signal("SIGHUP");
+  await cluster.waitForLog(primaryLine("reload complete"), 45_000, firstLine);
+  // The retired workers drain after "reload complete"; the load stays on until they are gone.
+  await waitFor(() => before.every((pid) => !cluster.readyPids("web").includes(pid)), 15_000, "the old web workers to exit");
+  return { ms: Math.round(performance.now() - startedAt), lifecycle: webLifecycle(cluster.lines.slice(firstLine)) };
+}
+
+/**
+ * Bundles the fixtures of minimal-primary.ts (the real supervisor with minimal children) into dist/, beside the
+ * project's node_modules: plain JavaScript, so that a minimal worker starts in a fraction of a second. Returns the
+ * command that runs it.
+ */
+export async function buildMinimalCluster(): Promise<[string, ...string[]]> {
+  const fixtures = path.join(PROJECT_ROOT, "server/test/fixtures");
+  const outdir = path.join(PROJECT_ROOT, "dist/test-fixtures");
+  await build({
+    entryPoints: ["minimal-primary", "minimal-web", "minimal-idle"].map((name) => path.join(fixtures, `${name}.ts`)),
+    outdir,
+    bundle: true,
+    splitting: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    logLevel: "warning",
+  });
+  return [process.execPath, path.join(outdir, "minimal-primary.js")];
 }
