@@ -44,7 +44,10 @@ describe("the embedded default (no DATABASE_URL, no REDIS_URL) through npm start
   it(
     "starts its own Postgres, seeds the demo, prints a login that works; Ctrl-C exits 0, logs no error, leaves no process",
     async () => {
-      cluster = await startCluster({ command: ["npm", "start"], env: { DATABASE_URL: undefined, REDIS_URL: undefined, DATA_DIR: dataDir } });
+      cluster = await startCluster({
+        command: ["npm", "start"],
+        env: { DATABASE_URL: undefined, REDIS_URL: undefined, DATA_DIR: dataDir },
+      });
       const announcement = await cluster.waitForLog((line) => line.text.startsWith("Demo data is loaded"), 90_000);
       await cluster.waitUntilServing(60_000);
       const [, email, password] = /as (\S+) with password (\S+)$/.exec(announcement.text) ?? [];
