@@ -124,6 +124,11 @@ export class Supervisor {
       }
     });
     worker.on("exit", (code, signal) => this.#onExit(slot, worker, ready, code, signal));
+    // Node's own messages to a child that just died (a connection handed to it, say) fail with EPIPE; unheard, the
+    // error would end the primary. The child's exit follows and is handled above.
+    worker.on("error", (error: Error) =>
+      this.options.logger.warn({ child: slot.role, childPid: worker.process.pid, err: error }, "child unreachable"),
+    );
     return worker;
   }
 
