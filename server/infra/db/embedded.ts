@@ -34,16 +34,15 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     await initialiseCluster(clusterDir, password, logger);
   }
   await assertReachableBySystemUser(clusterDir);
-  const server = await startServer(clusterDir, port, logger).catch((error: unknown) => {
-    throw new Error(`embedded Postgres did not start (see the lines above); data directory ${dataDir}`, { cause: error });
-  });
+  const server = await startServer(clusterDir, port, logger);
   const serverUrl = (database: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
   try {
     await waitUntilAnswering(serverUrl("postgres"), server);
     if (fresh) await createDatabase(serverUrl("postgres"), DATABASE_NAME);
   } catch (error) {
     await server.stop();
-    throw error;
+    const output = server.lastLines().join("\n  ");
+    throw new Error(`embedded Postgres did not start; data directory ${dataDir}; its last lines:\n  ${output}`, { cause: error });
   }
   logger.info({ port, dataDir }, "embedded Postgres started");
   return { url: serverUrl(DATABASE_NAME), stop: () => server.stop() };
@@ -66,8 +65,12 @@ async function initialiseCluster(clusterDir: string, password: string, logger: L
 
 interface RunningServer {
   exited: Promise<void>;
+  /** Postgres's last lines of output (logged at debug level only), to say why a start failed. */
+  lastLines(): string[];
   stop(): Promise<void>;
 }
+
+const LINES_KEPT = 10;
 
 /**
  * The postgres binary of the platform's package, started in a session (and process group) of its own: a terminal's
@@ -83,8 +86,13 @@ async function startServer(clusterDir: string, port: number, logger: Logger): Pr
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  const lines: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
-    readline.createInterface({ input: stream }).on("line", (line) => logger.debug({ postgres: line.trim() }, "embedded postgres"));
+    readline.createInterface({ input: stream }).on("line", (line) => {
+      logger.debug({ postgres: line.trim() }, "embedded postgres");
+      lines.push(line.trim());
+      if (lines.length > LINES_KEPT) lines.shift();
+    });
   }
   const exited = new Promise<void>((resolve, reject) => {
     child.once("error", reject);
@@ -92,6 +100,7 @@ async function startServer(clusterDir: string, port: number, logger: Logger): Pr
   });
   return {
     exited,
+    lastLines: () => [...lines],
     async stop() {
       // SIGINT is Postgres's fast shutdown: clients are disconnected, the data is flushed, the server exits.
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
@@ -110,9 +119,11 @@ async function waitUntilAnswering(url: string, server: RunningServer): Promise<v
     () => (exited = true),
     () => (exited = true),
   );
-  for (let waited = 0; waited < STARTUP_TIMEOUT_MS; waited += STARTUP_POLL_MS) {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
     if (exited) throw new Error("the embedded Postgres exited during its start");
     const client = new pg.Client({ connectionString: url, application_name: "embedded-start" });
+    client.on("error", () => undefined);
     try {
       await client.connect();
       await client.query("select 1");
