@@ -1,6 +1,6 @@
 import { defineConfig } from "vitest/config";
 
-/** Tests that start whole clusters and time restarts: they run alone, after the rest, so no other test file competes for the CPU. */
+/** Tests that start whole clusters: they run after the rest, so no application test competes with them for the CPU. */
 const PROCESS_TESTS = ["server/entry/**/*.test.ts"];
 
 export default defineConfig({
@@ -18,7 +18,8 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: "processes", include: PROCESS_TESTS, sequence: { groupOrder: 1 } },
+        // Each file starts its own cluster and mostly waits on it (an outage, reloads, deadlines): they run side by side.
+        test: { name: "processes", include: PROCESS_TESTS, sequence: { groupOrder: 1 }, maxWorkers: 4 },
       },
     ],
   },

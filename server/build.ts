@@ -1,9 +1,10 @@
+import fs from "node:fs/promises";
 import path from "node:path";
 import { build } from "esbuild";
 import { PROJECT_ROOT } from "./paths.ts";
 
 /**
- * Bundles the three process entry points into dist/server/entry/. Workers then
+ * Bundles the process entry points into dist/server/entry/. Workers then
  * start from plain JavaScript, without compiling TypeScript at boot: a crashed
  * worker is replaced about twice as fast (docs/decisions/0001).
  * Dependencies stay in node_modules (not bundled).
@@ -11,8 +12,8 @@ import { PROJECT_ROOT } from "./paths.ts";
 export const BUILD_DIR = path.join(PROJECT_ROOT, "dist/server/entry");
 
 export async function buildServer(): Promise<void> {
-  await build({
-    entryPoints: ["primary", "web", "worker"].map((name) => path.join(PROJECT_ROOT, `server/entry/${name}.ts`)),
+  const result = await build({
+    entryPoints: ["primary", "web", "worker", "prepare"].map((name) => path.join(PROJECT_ROOT, `server/entry/${name}.ts`)),
     outdir: BUILD_DIR,
     bundle: true,
     splitting: true,
@@ -22,7 +23,20 @@ export async function buildServer(): Promise<void> {
     packages: "external",
     sourcemap: true,
     logLevel: "warning",
+    write: false,
   });
+  await fs.mkdir(BUILD_DIR, { recursive: true });
+  await Promise.all(result.outputFiles.map((file) => writeAtomically(file.path, file.contents)));
+}
+
+/**
+ * A running cluster may fork a worker from dist/ while `npm start` or a test run rebuilds it: each file is replaced
+ * whole (rename), so a process never reads one half written.
+ */
+async function writeAtomically(file: string, contents: Uint8Array): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(temporary, contents);
+  await fs.rename(temporary, file);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await buildServer();

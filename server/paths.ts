@@ -23,7 +23,7 @@ export const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROO
   .version;
 
 /** A sibling entry point of the running one: web.ts beside primary.ts in the sources, web.js beside primary.js in the bundle. */
-export function siblingEntry(entryUrl: string, name: "web" | "worker"): string {
+export function siblingEntry(entryUrl: string, name: "web" | "worker" | "prepare"): string {
   const entry = fileURLToPath(entryUrl);
   return path.join(path.dirname(entry), `${name}${path.extname(entry)}`);
 }

@@ -53,6 +53,8 @@ const envSchema = z.object({
   DB_CONNECTION_RESERVE: optional(wholeNumber(0)),
   DB_STATEMENT_TIMEOUT_MS: optional(wholeNumber(100)),
   MAX_CONNECTIONS_PER_WORKER: optional(wholeNumber(1)),
+  // At most the 30 s a whole request may take (server/entry/http-server.ts).
+  HTTP_HEADERS_TIMEOUT_MS: z.preprocess(blankAsUnset, wholeNumber(100).max(30_000).default(10_000)),
   BODY_LIMIT_KB: optional(wholeNumber(1)),
 
   SESSION_SECRET: optional(secretList),
@@ -148,6 +150,7 @@ function buildConfig(raw: RawEnv, cpus: number) {
     dataDir: raw.DATA_DIR,
     redisUrl: raw.REDIS_URL,
     plan,
+    http: { headersTimeoutMs: raw.HTTP_HEADERS_TIMEOUT_MS },
     session: {
       /** Empty only outside production before the primary fills in development secrets (server/config/dev-secrets.ts). */
       secrets: raw.SESSION_SECRET ?? [],

@@ -1,12 +1,14 @@
+import type http from "node:http";
 import type { Logger } from "pino";
 import { loadConfig, type AppEnv } from "../config/env.ts";
-import { isPrimaryMessage, type ChildMessage, type PrimaryMessage } from "./messages.ts";
+import { drainHttpServer } from "./http-server.ts";
+import { isPrimaryMessage, type ChildMessage, type ShutdownReason } from "./messages.ts";
 
 /**
  * What web and background workers share about their own life: telling the
  * primary they are ready or could not start, and turning every way of being
- * asked to stop (SIGTERM, SIGINT, the primary's message, the primary vanishing)
- * into one graceful shutdown that runs once.
+ * asked to stop (the primary's message, the primary vanishing, SIGTERM or SIGINT
+ * when running alone) into one graceful shutdown that runs once.
  */
 
 export function tellPrimary(message: ChildMessage): Promise<void> {
@@ -15,8 +17,6 @@ export function tellPrimary(message: ChildMessage): Promise<void> {
     process.send(message, () => resolve());
   });
 }
-
-export type ShutdownReason = PrimaryMessage["reason"];
 
 export interface ShutdownControl {
   /** Installs the graceful shutdown once the process serves; a stop asked for before then exits at once. */
@@ -43,10 +43,16 @@ export function listenForShutdown(logger: Logger): ShutdownControl {
       },
     );
   };
-  process.on("SIGTERM", () => run("stop", "SIGTERM"));
-  process.on("SIGINT", () => run("stop", "SIGINT"));
+  const onSignal = (signal: NodeJS.Signals) => {
+    // Under a primary, the primary alone decides. A terminal's Ctrl-C, or a service manager stopping a whole control
+    // group, signals every process at once; the primary then stops the children in order, and Postgres after them.
+    if (process.connected) logger.info({ signal }, "signal ignored: the primary orders the stop");
+    else run("stop", signal);
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
   process.on("message", (message) => {
-    if (isPrimaryMessage(message)) run(message.reason, `primary: ${message.reason}`);
+    if (isPrimaryMessage(message) && message.type === "shutdown") run(message.reason, `primary: ${message.reason}`);
   });
   // The primary died without telling us (SIGKILL): stop rather than live on as an orphan.
   process.on("disconnect", () => run("stop", "primary disconnected"));
@@ -55,6 +61,43 @@ export function listenForShutdown(logger: Logger): ShutdownControl {
       shutdown = handler;
     },
   };
+}
+
+/**
+ * Resolves once the primary will hand this web worker no more connections; call it after closing the listening socket.
+ * Node's round-robin primary may send a connection to a worker just before it reads that the worker's server closed.
+ * Node makes the worker refuse it, and the primary then hands it to another worker, but only if the worker is still
+ * there to read it: a worker that exits first never answers, and the primary keeps the socket open with nobody serving
+ * it, so that client waits until its own timeout. The IPC channel keeps messages in order both ways: the primary reads
+ * this request after the close of the server, so its answer comes after every connection it sent before.
+ */
+function primaryStoppedRouting(): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send || !process.connected) return resolve();
+    const done = () => {
+      process.off("message", onMessage);
+      process.off("disconnect", done);
+      resolve();
+    };
+    const onMessage = (message: unknown) => {
+      if (isPrimaryMessage(message) && message.type === "routing-stopped") done();
+    };
+    process.on("message", onMessage);
+    // A primary that is gone hands out nothing any more.
+    process.on("disconnect", done);
+    process.send({ type: "stopped-accepting" } satisfies ChildMessage, (error: Error | null) => {
+      if (error) done();
+    });
+  });
+}
+
+/**
+ * The end of a web worker's service: stops accepting, and resolves once the requests in flight are answered (or cut at
+ * the deadline) and the primary has confirmed it hands this worker no more connections.
+ */
+export async function stopServing(server: http.Server, deadlineMs: number): Promise<void> {
+  // Draining closes the listening socket at once; the primary's confirmation may arrive while requests finish.
+  await Promise.all([drainHttpServer(server, deadlineMs), primaryStoppedRouting()]);
 }
 
 /** A child that cannot start says why before exiting, so the primary can name the cause. */

@@ -1,107 +1,37 @@
-import fs from "node:fs/promises";
-import http from "node:http";
-import os from "node:os";
-import path from "node:path";
 import net from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "../infra/free-port.ts";
 import {
+  countBy,
+  describeOutcome,
+  distinctPids,
   getHealth,
   holdRequest,
+  primaryLine,
+  reloadOnce,
+  requestLoop,
+  sendOnNewConnection,
+  servingClusterForSuite,
   sleep,
   startCluster,
-  waitFor,
   type ClusterProcess,
   type HeldRequest,
-  type JsonLine,
-  type LogLine,
   type Outcome,
 } from "../test/cluster-process.ts";
 
 /**
  * The real primary with two web workers and the background worker, as
- * production runs it: round-robin, restart after a crash, rolling reload,
- * graceful stop, and giving up when a worker cannot start.
+ * production runs it: round-robin, restart after a crash, graceful stop, and
+ * giving up when a worker cannot start (the rolling reload has a file of its own).
  */
 
 const TEST_TIMEOUT_MS = 60_000;
-/** A request to a live worker answers in milliseconds; one unanswered after this was stranded on a dead worker. */
-const STRANDED_AFTER_MS = 500;
-const RESTART_BUDGET_MS = 2_000;
+/** A request to a live worker answers in milliseconds, even on a busy machine; one unanswered after this was stranded on a dead worker. */
+const STRANDED_AFTER_MS = 2_000;
+/** A sanity bound (about 1 s on an idle 2-CPU machine, printed), generous enough for a machine busy with other tests. */
+const RESTART_BUDGET_MS = 6_000;
 /** The default SHUTDOWN_TIMEOUT_MS: the drain of in-flight requests must end within it. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
-
-type Stop = () => boolean;
-
-/** Requests one after the other until told to stop; each outcome is kept. */
-async function requestLoop(port: number, agent: http.Agent | false, stop: Stop, untilRefused = false): Promise<Outcome[]> {
-  const outcomes: Outcome[] = [];
-  while (!stop()) {
-    const outcome = await getHealth(port, { agent });
-    outcomes.push(outcome);
-    // Once the primary no longer listens there is nothing more to learn from this loop.
-    if (untilRefused && outcome.kind === "error" && outcome.code === "ECONNREFUSED") break;
-  }
-  return outcomes;
-}
-
-function describeOutcome(outcome: Outcome): string {
-  return outcome.kind === "response" ? `HTTP ${outcome.status} from ${outcome.pid}` : `error ${outcome.code}`;
-}
-
-const notOk = (outcomes: Outcome[]) =>
-  outcomes.filter((outcome) => outcome.kind !== "response" || outcome.status !== 200).map(describeOutcome);
-
-const countBy = (outcomes: Outcome[]) =>
-  outcomes.reduce<Record<string, number>>((counts, outcome) => {
-    const key = outcome.kind === "response" ? String(outcome.status) : outcome.code;
-    return { ...counts, [key]: (counts[key] ?? 0) + 1 };
-  }, {});
-
-const primaryLine =
-  (msg: string, fields: JsonLine = {}) =>
-  (line: LogLine) =>
-    line.json?.role === "primary" && line.json.msg === msg && Object.entries(fields).every(([key, value]) => line.json?.[key] === value);
-
-/** The primary's fork and ready lines for web workers, in order. */
-const webLifecycle = (lines: LogLine[]) =>
-  lines.flatMap((line) =>
-    line.json?.role === "primary" && line.json.child === "web" && (line.json.msg === "fork" || line.json.msg === "child ready")
-      ? [line.json.msg]
-      : [],
-  );
-
-async function distinctPids(port: number, count: number): Promise<Set<number>> {
-  const pids = new Set<number>();
-  for (let index = 0; index < count; index += 1) {
-    const outcome = await getHealth(port);
-    if (outcome.kind !== "response" || outcome.status !== 200 || outcome.pid === undefined)
-      throw new Error(`GET /api/health: ${describeOutcome(outcome)}`);
-    pids.add(outcome.pid);
-  }
-  return pids;
-}
-
-/** One request on a connection of its own, so that round-robin may hand it to either worker. */
-function sendOnNewConnection(
-  port: number,
-  method: string,
-  path: string,
-  { body, cookie }: { body?: unknown; cookie?: string | undefined } = {},
-): Promise<{ status: number; setCookie: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: http.OutgoingHttpHeaders = { connection: "close" };
-    if (payload) headers["content-type"] = "application/json";
-    if (cookie) headers.cookie = cookie;
-    const request = http.request({ host: "127.0.0.1", port, method, path, agent: false, headers }, (response) => {
-      response.resume();
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, setCookie: response.headers["set-cookie"]?.[0] }));
-    });
-    request.on("error", reject);
-    request.end(payload);
-  });
-}
 
 interface NewPidAnswer {
   pid: number;
@@ -123,17 +53,6 @@ async function firstAnswerFromNewPid(port: number, known: Set<number>, timeoutMs
     await sleep(20);
   }
   throw new Error(`no new worker answered within ${timeoutMs} ms`);
-}
-
-/** Starts a serving cluster before the suite's tests and kills whatever is left of it after them. */
-function servingClusterForSuite(use: (cluster: ClusterProcess) => void): void {
-  let cluster: ClusterProcess | undefined;
-  beforeAll(async () => {
-    cluster = await startCluster();
-    await cluster.waitUntilServing();
-    use(cluster);
-  }, TEST_TIMEOUT_MS);
-  afterAll(() => cluster?.kill());
 }
 
 describe("cluster with two web workers", () => {
@@ -199,41 +118,17 @@ describe("cluster with two web workers", () => {
     },
     TEST_TIMEOUT_MS,
   );
-
   it(
-    "reloads on SIGHUP under continuous requests without failing one, onto all new workers",
+    "reloads on SIGHUP one web worker at a time, onto all new workers",
     async () => {
       const before = new Set(cluster.readyPids("web"));
-      let reloaded = false;
-      const stop = () => reloaded;
-      // Keep-alive clients are the hard case: their next request may race the old worker closing the connection.
-      const keepAlive = Array.from({ length: 4 }, () => {
-        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-        return requestLoop(cluster.port, agent, stop).finally(() => agent.destroy());
-      });
-      const fresh = Array.from({ length: 2 }, () => requestLoop(cluster.port, false, stop));
-
-      await sleep(200);
-      const firstLineOfReload = cluster.lines.length;
-      cluster.signal("SIGHUP");
-      await cluster.waitForLog(primaryLine("reload complete"), 45_000);
-      // The retired workers drain after "reload complete"; keep the load on until they are gone.
-      await waitFor(() => [...before].every((pid) => !cluster.readyPids("web").includes(pid)), 15_000, "the old web workers to exit");
-      await sleep(200);
-      reloaded = true;
-
-      const keepAliveOutcomes = (await Promise.all(keepAlive)).flat();
-      const freshOutcomes = (await Promise.all(fresh)).flat();
-      console.info(
-        `[cluster] reload: keep-alive ${JSON.stringify(countBy(keepAliveOutcomes))}, new connections ${JSON.stringify(countBy(freshOutcomes))}`,
-      );
-      expect({ keepAlive: notOk(keepAliveOutcomes), fresh: notOk(freshOutcomes) }).toEqual({ keepAlive: [], fresh: [] });
-
+      const reload = await reloadOnce(cluster);
+      console.info(`[cluster] reload of 2 web workers: ${reload.ms} ms from SIGHUP to the exit of the last old one`);
+      // Each replacement is forked only once the previous one is ready: never fewer workers serving than configured.
+      expect(reload.lifecycle).toEqual(["fork", "child ready", "fork", "child ready"]);
       const after = await distinctPids(cluster.port, 20);
       expect([...after].filter((pid) => before.has(pid))).toEqual([]);
       expect(new Set(cluster.readyPids("web"))).toEqual(after);
-      // One at a time: the second replacement is forked only once the first one is ready.
-      expect(webLifecycle(cluster.lines.slice(firstLineOfReload))).toEqual(["fork", "child ready", "fork", "child ready"]);
     },
     TEST_TIMEOUT_MS,
   );
@@ -282,7 +177,7 @@ describe("SIGTERM under load", () => {
     async () => {
       let exited = false;
       void cluster.exit.then(() => (exited = true));
-      const loops = Array.from({ length: 6 }, () => requestLoop(cluster.port, false, () => exited, true));
+      const loops = Array.from({ length: 6 }, () => requestLoop(cluster.port, false, () => exited, { untilRefused: true }));
       const held = await requestsInFlight(cluster.port, 40);
 
       const signalledAt = performance.now();
@@ -329,21 +224,15 @@ describe("a web worker that cannot listen", () => {
       blocker = occupant;
       await new Promise<void>((resolve) => occupant.listen(port, resolve));
 
-      const started = await startCluster({ port });
+      // One web worker: the rule is per slot, and each failed start costs a whole worker start.
+      const started = await startCluster({ port, env: { WEB_CONCURRENCY: "1" } });
       cluster = started;
       const status = await started.exit;
 
-      const delaysBySlot = new Map<unknown, unknown[]>();
-      for (const line of started.primaryLogs("restarting child after delay")) {
-        expect(line.child).toBe("web");
-        delaysBySlot.set(line.slot, [...(delaysBySlot.get(line.slot) ?? []), line.delayMs]);
-      }
-      console.info(`[cluster] boot failures: restart delays by web slot ${JSON.stringify([...delaysBySlot])}`);
-      const doubling = [100, 200, 400, 800];
-      expect(delaysBySlot.size).toBe(2);
-      // The slot that gives up has failed 5 times: 4 restarts. The other one may be one step behind.
-      expect([...delaysBySlot.values()]).toContainEqual(doubling);
-      for (const delays of delaysBySlot.values()) expect(doubling.slice(0, delays.length)).toEqual(delays);
+      const restarts = started.primaryLogs("restarting child after delay");
+      console.info(`[cluster] boot failures: restart delays ${JSON.stringify(restarts.map((line) => line.delayMs))}`);
+      // Five failed starts: four restarts, each after twice the delay of the one before.
+      expect(restarts.map((line) => [line.child, line.delayMs])).toEqual([100, 200, 400, 800].map((delayMs) => ["web", delayMs]));
 
       expect(started.primaryLogs("giving up")).toEqual([expect.objectContaining({ reason: expect.stringContaining("EADDRINUSE") })]);
       expect({ code: status.code, signal: status.signal }).toEqual({ code: 1, signal: null });
@@ -355,41 +244,5 @@ describe("a web worker that cannot listen", () => {
       expect(await started.processesLeftAfter(2_000)).toEqual([]);
     },
     TEST_TIMEOUT_MS,
-  );
-});
-
-describe("the embedded default (no DATABASE_URL, no REDIS_URL)", () => {
-  let cluster: ClusterProcess | undefined;
-  let dataDir: string;
-  beforeAll(async () => {
-    dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "community-embedded-"));
-    // As root, the embedded Postgres runs as the `postgres` user, who must be able to enter the folder.
-    await fs.chmod(dataDir, 0o755);
-  });
-  afterAll(async () => {
-    await cluster?.kill();
-    await fs.rm(dataDir, { recursive: true, force: true });
-  });
-
-  it(
-    "starts its own Postgres, seeds the demo once, prints a login that works, and leaves nothing behind on SIGTERM",
-    async () => {
-      cluster = await startCluster({ env: { DATABASE_URL: undefined, REDIS_URL: undefined, DATA_DIR: dataDir } });
-      const announcement = await cluster.waitForLog((line) => line.text.startsWith("Demo data is loaded"), 60_000);
-      await cluster.waitUntilServing(60_000);
-      const [, email, password] = /as (\S+) with password (\S+)$/.exec(announcement.text) ?? [];
-      const login = await sendOnNewConnection(cluster.port, "POST", "/api/auth/login", { body: { email, password } });
-      expect(login.status).toBe(200);
-      const cookie = login.setCookie?.split(";")[0];
-      const events = await fetch(`${cluster.url}/api/communities/demo-club/events`, { headers: { cookie: cookie ?? "" } });
-      expect(events.status).toBe(200);
-      expect(((await events.json()) as { items: unknown[] }).items).toHaveLength(1);
-      expect(cluster.processesLeft().some((process) => process.command.includes("postgres"))).toBe(true);
-
-      cluster.signal("SIGTERM");
-      expect(await cluster.exit).toMatchObject({ code: 0, signal: null });
-      expect(await cluster.processesLeftAfter(5_000)).toEqual([]);
-    },
-    TEST_TIMEOUT_MS * 2,
   );
 });

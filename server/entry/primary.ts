@@ -1,58 +1,90 @@
+import { fork } from "node:child_process";
 import { childEnvironment, commandLineRole, loadConfig, setEnvironment, type AppEnv } from "../config/env.ts";
 import { missingDevSecrets } from "../config/dev-secrets.ts";
 import { checkBudgetAgainstServer } from "../config/capacity.ts";
 import { createLogger, describeDatabaseUrl, type Logger } from "../infra/logger.ts";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../infra/db/embedded.ts";
-import { prepareDatabase, readServerLimits } from "../infra/db/migrate.ts";
-import { seedDemoOnce, type DemoLogin } from "../infra/db/demo-seed.ts";
+import type { DemoLogin } from "../infra/db/demo-seed.ts";
 import { Supervisor, type ChildRole } from "./supervisor.ts";
 import { loadConfigOrExit } from "./child-process.ts";
+import { readServerLimits, untilReachable, waitForDatabase } from "../infra/dependencies.ts";
+import { isPrepareReply, type PrepareReply, type PrepareRequest } from "./messages.ts";
 import { siblingEntry } from "../paths.ts";
 
 /**
  * The primary process. It loads no application code: it checks the
  * configuration and the capacity plan, owns the embedded Postgres when there is
- * no DATABASE_URL, applies migrations once, then supervises the children.
+ * no DATABASE_URL, waits for the database, has a short-lived child apply the
+ * migrations (and seed the demo), then supervises the children.
  * `--role=web` or `--role=worker` runs one role alone, without a primary.
  */
 
-const entryFile = (role: ChildRole) => siblingEntry(import.meta.url, role);
+const entryFile = (role: ChildRole | "prepare") => siblingEntry(import.meta.url, role);
 
 /** Time children get to drain beyond their own deadline before they are killed. */
 const STOP_MARGIN_MS = 5_000;
 
 async function runRoleAlone(role: ChildRole, config: AppEnv): Promise<void> {
-  if (!config.database.url) {
+  const { url, directUrl } = config.database;
+  if (!url || !directUrl) {
     process.stderr.write(`--role=${role} needs DATABASE_URL: the embedded Postgres is run only by the primary\n`);
     process.exit(1);
   }
-  // Safe from every instance at once: migrations run under an advisory lock.
-  await prepareDatabase(config.database.directUrl ?? config.database.url);
+  const logger = createLogger({ level: config.logLevel, role });
+  await waitForDatabase(directUrl, logger);
+  // Safe from every instance at once: migrations run under an advisory lock. Loaded here only, not by the primary.
+  const { prepareDatabase } = await import("../infra/db/migrate.ts");
+  await prepareDatabase(directUrl);
   await import(entryFile(role));
 }
 
-interface DatabaseSetup {
-  url: string;
-  embedded: EmbeddedDatabase | undefined;
+/** What the primary started and must stop, in this order, whenever it is asked to (even halfway through its start). */
+interface Owned {
+  embedded?: Promise<EmbeddedDatabase>;
+  preparation?: { stop(): Promise<void> };
+  supervisor?: Supervisor;
 }
 
-async function setUpDatabase(config: AppEnv, logger: Logger): Promise<DatabaseSetup> {
-  const embedded = config.database.url ? undefined : await startEmbeddedPostgres(config.database.embeddedDir, logger);
-  const url = config.database.url ?? embedded!.url;
+async function setUpDatabase(config: AppEnv, logger: Logger, owned: Owned, signal: AbortSignal): Promise<string> {
+  if (!config.database.url) owned.embedded = startEmbeddedPostgres(config.database.embeddedDir, logger);
+  const url = config.database.url ?? (await owned.embedded!).url;
   const directUrl = config.database.directUrl ?? url;
-  try {
-    const limits = await readServerLimits(directUrl);
-    checkBudgetAgainstServer(config.plan, limits.maxConnections, limits.superuserReserved);
-    await prepareDatabase(directUrl);
-    logger.info(
-      { database: describeDatabaseUrl(url), embedded: Boolean(embedded), maxConnections: limits.maxConnections },
-      "database ready",
-    );
-    return { url, embedded };
-  } catch (error) {
-    await embedded?.stop();
-    throw error;
-  }
+  // Waiting for the database is waiting for its answer to this first question.
+  const limits = await untilReachable(() => readServerLimits(directUrl), { dependency: "database", logger, signal });
+  checkBudgetAgainstServer(config.plan, limits.maxConnections, limits.superuserReserved);
+  const demoLogin = await prepareInChild({ type: "prepare", seedDemo: owned.embedded !== undefined }, { DATABASE_URL: url }, owned);
+  logger.info(
+    { database: describeDatabaseUrl(url), embedded: owned.embedded !== undefined, maxConnections: limits.maxConnections },
+    "database ready",
+  );
+  if (demoLogin) announceDemo(demoLogin, config);
+  return url;
+}
+
+/**
+ * Migrations and the demo seed run in a short-lived child (prepare.ts), so that the primary loads neither the
+ * schema nor the ORM nor argon2. Resolves with the demo login when one was asked for.
+ */
+function prepareInChild(request: PrepareRequest, resolved: Record<string, string>, owned: Owned): Promise<DemoLogin | undefined> {
+  const child = fork(entryFile("prepare"), [], { env: childEnvironment(resolved) });
+  // "close" also comes after a failed spawn, which "exit" may not.
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  owned.preparation = {
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+  let reply: PrepareReply | undefined;
+  child.on("message", (message: unknown) => {
+    if (isPrepareReply(message)) reply = message;
+  });
+  // A child that dies before reading the request is reported by its exit below.
+  child.send(request, () => undefined);
+  return exited.then(() => {
+    if (reply?.type === "prepared") return reply.demoLogin;
+    throw new Error(reply?.message ?? "the database preparation stopped before it finished");
+  });
 }
 
 function logPlan(config: AppEnv, logger: Logger): void {
@@ -82,37 +114,53 @@ function announceDemo(login: DemoLogin, config: AppEnv): void {
 
 async function runPrimary(config: AppEnv): Promise<void> {
   const logger = createLogger({ level: config.logLevel, role: "primary" });
-  logPlan(config, logger);
-  const database = await setUpDatabase(config, logger);
-  if (database.embedded) announceDemo(await seedDemoOnce(database.url, config.dataDir, logger), config);
-  const resolved: Record<string, string> = { DATABASE_URL: database.url };
-
+  const owned: Owned = {};
+  const stopRequested = new AbortController();
   let stopping: Promise<void> | undefined;
+  // Installed before anything starts: a signal during the start (waiting for the database, say) stops what exists.
   const stopAll = (exitCode: number) => {
+    stopRequested.abort();
     stopping ??= (async () => {
-      await supervisor.stop(config.shutdown.drainDelayMs + config.shutdown.timeoutMs + STOP_MARGIN_MS);
-      await database.embedded?.stop();
+      await owned.preparation?.stop();
+      await owned.supervisor?.stop(config.shutdown.drainDelayMs + config.shutdown.timeoutMs + STOP_MARGIN_MS);
+      await owned.embedded?.then((embedded) => embedded.stop()).catch(() => undefined);
       logger.info({ exitCode }, "primary stopped");
       process.exit(exitCode);
     })();
   };
+  process.on("SIGTERM", () => stopAll(0));
+  process.on("SIGINT", () => stopAll(0));
+  // Before the workers exist there is nothing to reload; SIGHUP's default would end the primary.
+  process.on("SIGHUP", () => void owned.supervisor?.reload());
+
+  logPlan(config, logger);
+  try {
+    const url = await setUpDatabase(config, logger, owned, stopRequested.signal);
+    if (stopRequested.signal.aborted) return;
+    owned.supervisor = startSupervisor(config, logger, url, stopAll);
+  } catch (error) {
+    if (stopRequested.signal.aborted) return;
+    process.stderr.write(`Could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    logger.fatal({ err: error }, "could not start");
+    stopAll(1);
+  }
+}
+
+function startSupervisor(config: AppEnv, logger: Logger, databaseUrl: string, stopAll: (exitCode: number) => void): Supervisor {
   const supervisor = new Supervisor({
     logger,
     webWorkers: config.plan.webWorkers,
     entryFile,
-    env: childEnvironment(resolved),
+    env: childEnvironment({ DATABASE_URL: databaseUrl }),
     onGiveUp: (reason) => {
       logger.fatal({ reason }, "giving up");
       process.stderr.write(`Stopping: ${reason}\n`);
       stopAll(1);
     },
   });
-
-  process.on("SIGTERM", () => stopAll(0));
-  process.on("SIGINT", () => stopAll(0));
-  process.on("SIGHUP", () => void supervisor.reload());
   supervisor.start();
   logger.info({ port: config.port, url: config.appUrl }, "primary started");
+  return supervisor;
 }
 
 /** Development secrets not set in the environment come from `.data/`, the same for every process. */

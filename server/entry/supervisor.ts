@@ -1,6 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
 import type { Logger } from "pino";
-import { isChildMessage, type PrimaryMessage } from "./messages.ts";
+import { isChildMessage, type PrimaryMessage, type ShutdownReason } from "./messages.ts";
 
 /** Restart delays double from the first to the last, and fall back to the first after a child stays up this long. */
 export const RESTART_DELAY_FIRST_MS = 100;
@@ -42,6 +42,7 @@ export interface SupervisorOptions {
 export class Supervisor {
   readonly #slots: Slot[];
   #stopping = false;
+  #reloading: Promise<void> | undefined;
   readonly #retired = new Set<Worker>();
 
   constructor(private readonly options: SupervisorOptions) {
@@ -61,8 +62,18 @@ export class Supervisor {
     for (const slot of this.#slots) this.#fork(slot);
   }
 
-  /** Replaces web workers one by one; the next starts only once its predecessor's replacement listens. */
-  async reload(): Promise<void> {
+  /** Replaces web workers one by one; a reload asked for while one runs is that one (a second would fork twice per slot). */
+  reload(): Promise<void> {
+    if (this.#reloading) {
+      this.options.logger.warn("reload already in progress");
+      return this.#reloading;
+    }
+    this.#reloading = this.#replaceWebWorkers().finally(() => (this.#reloading = undefined));
+    return this.#reloading;
+  }
+
+  /** The next web worker is replaced only once the previous one's replacement listens. */
+  async #replaceWebWorkers(): Promise<void> {
     this.options.logger.info("reloading web workers one at a time");
     for (const slot of this.#slots.filter((candidate) => candidate.role === "web")) {
       if (this.#stopping) return;
@@ -105,12 +116,19 @@ export class Supervisor {
     worker.on("message", (message: unknown) => {
       if (!isChildMessage(message)) return;
       if (message.type === "boot-failed") slot.lastFailure = message.message;
+      // Node's cluster module has removed the worker from round-robin when it read the close of its server, before this.
+      if (message.type === "stopped-accepting") send(worker, { type: "routing-stopped" });
       if (message.type === "ready") {
         ready = true;
         this.#onReady(slot, worker);
       }
     });
     worker.on("exit", (code, signal) => this.#onExit(slot, worker, ready, code, signal));
+    // Node's own messages to a child that just died (a connection handed to it, say) fail with EPIPE; unheard, the
+    // error would end the primary. The child's exit follows and is handled above.
+    worker.on("error", (error: Error) =>
+      this.options.logger.warn({ child: slot.role, childPid: worker.process.pid, err: error }, "child unreachable"),
+    );
     return worker;
   }
 
@@ -147,15 +165,19 @@ export class Supervisor {
     }, delayMs);
   }
 
-  #retire(worker: Worker, reason: PrimaryMessage["reason"]): void {
+  #retire(worker: Worker, reason: ShutdownReason): void {
     this.#retired.add(worker);
     send(worker, { type: "shutdown", reason });
   }
 }
 
+/**
+ * A child may die between the check and the write; the write then fails (EPIPE) without throwing, and the child's
+ * exit is handled where it always is. A child no longer connected stops by itself.
+ */
 function send(worker: Worker, message: PrimaryMessage): void {
-  if (worker.isConnected()) worker.send(message);
-  else worker.process.kill("SIGTERM");
+  if (!worker.isConnected()) return;
+  worker.send(message, undefined, () => undefined);
 }
 
 function exited(worker: Worker): Promise<void> {

@@ -1,8 +1,8 @@
 import { buildContainer } from "../container.ts";
 import { createApp } from "../app.ts";
 import { createLogger } from "../infra/logger.ts";
-import { createHttpServer, drainHttpServer, listen } from "./http-server.ts";
-import { failBoot, listenForShutdown, loadConfigOrExit, logStrayErrors, sleep, tellPrimary } from "./child-process.ts";
+import { createHttpServer, listen } from "./http-server.ts";
+import { failBoot, listenForShutdown, loadConfigOrExit, logStrayErrors, sleep, stopServing, tellPrimary } from "./child-process.ts";
 
 /**
  * A web worker: the Express API on the shared port. Forked by the primary, or
@@ -15,12 +15,12 @@ async function startWebWorker(): Promise<void> {
   const shutdownControl = listenForShutdown(logger);
   try {
     const container = await buildContainer(config, "web", logger);
-    const server = createHttpServer(createApp(container), config.plan);
+    const server = createHttpServer(createApp(container), config, logger);
     shutdownControl.onShutdown(async (reason) => {
       container.health.markDraining();
       // Give load balancers time to see readiness turn 503; a reload needs none, the primary stops routing at once.
       if (reason === "stop") await sleep(config.shutdown.drainDelayMs);
-      await drainHttpServer(server, config.shutdown.timeoutMs);
+      await stopServing(server, config.shutdown.timeoutMs);
       await container.close();
       logger.info("stopped");
     });

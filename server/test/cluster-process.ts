@@ -3,10 +3,12 @@ import http from "node:http";
 import net from "node:net";
 import readline from "node:readline";
 import path from "node:path";
+import { build } from "esbuild";
 import { BUILD_DIR } from "../build.ts";
 import { PROJECT_ROOT } from "../paths.ts";
 import { testEnv, type EnvOverrides } from "./harness.ts";
 import { freePort } from "../infra/free-port.ts";
+import { afterAll, beforeAll } from "vitest";
 
 /**
  * The real primary, as `npm start` runs it (the bundle in dist/, built by the
@@ -47,6 +49,11 @@ export interface StartOptions {
   env?: EnvOverrides;
   /** A fixed port (for instance one already taken); a free one otherwise. */
   port?: number;
+  /**
+   * What to run instead of the bundle's primary: `["npm", "start"]` as a developer does in a terminal (npm, a shell,
+   * the build, then the primary), or a test fixture.
+   */
+  command?: readonly [string, ...string[]];
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -70,9 +77,12 @@ function parseJson(text: string): JsonLine | undefined {
   }
 }
 
-/** Only the PATH from this process: vitest's own variables (NODE_OPTIONS and the like) must not reach the cluster. */
+/**
+ * Only PATH and HOME (npm needs it) from this process: vitest's own variables (NODE_OPTIONS and the like) must not
+ * reach the cluster.
+ */
 function clusterEnv(port: number, overrides: EnvOverrides): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, ...testEnv({ LOG_LEVEL: "info", ...overrides, PORT: String(port) }) };
+  return { PATH: process.env.PATH, HOME: process.env.HOME, ...testEnv({ LOG_LEVEL: "info", ...overrides, PORT: String(port) }) };
 }
 
 export class ClusterProcess {
@@ -119,11 +129,11 @@ export class ClusterProcess {
     return this.lines.flatMap((line) => (line.stream === "stderr" ? [line.text] : [])).join("\n");
   }
 
-  /** Resolves with the first line (already read or still to come) that matches. */
-  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs = 30_000): Promise<LogLine> {
+  /** Resolves with the first line (already read or still to come, from line `from` on) that matches. */
+  waitForLog(predicate: (line: LogLine) => boolean, timeoutMs = 30_000, from = 0): Promise<LogLine> {
     return new Promise((resolve, reject) => {
       const check = () => {
-        const found = this.lines.find(predicate);
+        const found = this.lines.find((line, index) => index >= from && predicate(line));
         if (found) finish(() => resolve(found));
         // Both streams are closed: nothing more will come.
         else if (this.#openStreams === 0) finish(() => reject(this.#missingLine("the output ended")));
@@ -166,6 +176,16 @@ export class ClusterProcess {
   /** To the primary only: the children must hear of it from the primary, as in production. */
   signal(signal: NodeJS.Signals): void {
     process.kill(this.pid, signal);
+  }
+
+  /** To every process of the group at once, as a terminal's Ctrl-C does. */
+  signalGroup(signal: NodeJS.Signals): void {
+    process.kill(-this.pid, signal);
+  }
+
+  /** Parsed JSON lines at level error (50) or above, from any process. */
+  errorLines(): JsonLine[] {
+    return this.lines.flatMap((line) => (typeof line.json?.level === "number" && line.json.level >= 50 ? [line.json] : []));
   }
 
   /** Live processes of the primary's group (zombies are dead, only not yet reaped, and are left out). */
@@ -228,10 +248,11 @@ export class ClusterProcess {
 export async function startCluster(options: StartOptions = {}): Promise<ClusterProcess> {
   const port = options.port ?? (await freePort());
   const env = clusterEnv(port, options.env ?? {});
-  const child = spawn(process.execPath, ["--enable-source-maps", PRIMARY_ENTRY], {
+  const [command, ...args] = options.command ?? [process.execPath, "--enable-source-maps", PRIMARY_ENTRY];
+  const child = spawn(command, args, {
     cwd: PROJECT_ROOT,
     env,
-    // A new process group (and session), whose id is the primary's pid: processesLeft() and kill() rely on it.
+    // A new process group (and session) led by the spawned process: processesLeft() and kill() rely on it.
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -261,17 +282,20 @@ export interface RequestOptions {
   /** A keep-alive agent to reuse connections; by default a new connection per request. */
   agent?: http.Agent | false;
   timeoutMs?: number;
-  /** Called when the TCP handshake completes: the request is then queued or in flight on the server side. */
-  onConnect?: () => void;
+  /** /api/health by default; /api/health/live also says which pid answered, without touching the database. */
+  path?: "/api/health" | "/api/health/live";
 }
 
-export function getHealth(port: number, { agent = false, timeoutMs = 10_000, onConnect }: RequestOptions = {}): Promise<Outcome> {
+export function getHealth(
+  port: number,
+  { agent = false, timeoutMs = 10_000, path = "/api/health" }: RequestOptions = {},
+): Promise<Outcome> {
   const startedAt = performance.now();
   let connectedAt: number | undefined;
   return new Promise((resolve) => {
     const failed = (error: Error) => resolve({ kind: "error", code: errorCode(error), startedAt, connectedAt, endedAt: performance.now() });
     const headers = agent === false ? { connection: "close" } : {};
-    const request = http.get({ host: "127.0.0.1", port, path: "/api/health", agent, headers }, (response) => {
+    const request = http.get({ host: "127.0.0.1", port, path, agent, headers }, (response) => {
       let body = "";
       response.setEncoding("utf8");
       response.on("data", (chunk: string) => (body += chunk));
@@ -281,12 +305,12 @@ export function getHealth(port: number, { agent = false, timeoutMs = 10_000, onC
       });
       response.on("error", failed);
     });
-    request.on("socket", (socket) =>
-      socket.once("connect", () => {
-        connectedAt = performance.now();
-        onConnect?.();
-      }),
-    );
+    request.on("socket", (socket) => {
+      // A keep-alive socket handed out again is connected already: it will never emit "connect", and a listener
+      // added to it for every request would pile up.
+      if (!socket.connecting) return;
+      socket.once("connect", () => (connectedAt = performance.now()));
+    });
     request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error("request timed out"), { code: "TIMEOUT" })));
     request.on("error", failed);
   });
@@ -338,4 +362,143 @@ function parseRawResponse(raw: string, startedAt: number, connectedAt: number | 
   if (!status) return { kind: "error", code: `no HTTP response (${raw.length} bytes)`, startedAt, connectedAt, endedAt };
   const body = raw.slice(raw.indexOf("\r\n\r\n") + 4);
   return { kind: "response", status: Number(status[1]), pid: pidOf(body), startedAt, connectedAt, endedAt };
+}
+
+export function describeOutcome(outcome: Outcome): string {
+  return outcome.kind === "response" ? `HTTP ${outcome.status} from ${outcome.pid}` : `error ${outcome.code}`;
+}
+
+/** Every outcome that is not a 200, described. */
+export const notOk = (outcomes: Outcome[]) =>
+  outcomes.filter((outcome) => outcome.kind !== "response" || outcome.status !== 200).map(describeOutcome);
+
+/** Outcomes counted by status or error code, for the figures a test prints. */
+export const countBy = (outcomes: Outcome[]) =>
+  outcomes.reduce<Record<string, number>>((counts, outcome) => {
+    const key = outcome.kind === "response" ? String(outcome.status) : outcome.code;
+    return { ...counts, [key]: (counts[key] ?? 0) + 1 };
+  }, {});
+
+/** Matches the primary's line with this message and these fields. */
+export const primaryLine =
+  (msg: string, fields: JsonLine = {}) =>
+  (line: LogLine) =>
+    line.json?.role === "primary" && line.json.msg === msg && Object.entries(fields).every(([key, value]) => line.json?.[key] === value);
+
+export interface LoopOptions {
+  /** Ends the loop at the first refused connection: once the primary no longer listens there is nothing more to learn. */
+  untilRefused?: boolean;
+  path?: RequestOptions["path"];
+  /** A pause after each answer, leaving the CPU to the processes under test. */
+  pauseMs?: number;
+}
+
+/** Requests one after the other until told to stop; each outcome is kept. */
+export async function requestLoop(
+  port: number,
+  agent: http.Agent | false,
+  stop: () => boolean,
+  { untilRefused = false, path, pauseMs = 0 }: LoopOptions = {},
+): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  while (!stop()) {
+    const outcome = await getHealth(port, { agent, path });
+    outcomes.push(outcome);
+    if (untilRefused && outcome.kind === "error" && outcome.code === "ECONNREFUSED") break;
+    if (pauseMs > 0) await sleep(pauseMs);
+  }
+  return outcomes;
+}
+
+/** The pids that answered `count` requests, each on a new connection; throws on any answer but 200. */
+export async function distinctPids(port: number, count: number): Promise<Set<number>> {
+  const pids = new Set<number>();
+  for (let index = 0; index < count; index += 1) {
+    const outcome = await getHealth(port);
+    if (outcome.kind !== "response" || outcome.status !== 200 || outcome.pid === undefined)
+      throw new Error(`GET /api/health: ${describeOutcome(outcome)}`);
+    pids.add(outcome.pid);
+  }
+  return pids;
+}
+
+/** Starts a serving cluster before the suite's tests and kills whatever is left of it after them. */
+export function servingClusterForSuite(use: (cluster: ClusterProcess) => void, options: StartOptions = {}, timeoutMs = 60_000): void {
+  let cluster: ClusterProcess | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster(options);
+    await cluster.waitUntilServing();
+    use(cluster);
+  }, timeoutMs);
+  afterAll(() => cluster?.kill());
+}
+
+/** One request on a connection of its own, so that round-robin may hand it to either worker. */
+export function sendOnNewConnection(
+  port: number,
+  method: string,
+  path: string,
+  { body, cookie }: { body?: unknown; cookie?: string | undefined } = {},
+): Promise<{ status: number; setCookie: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: http.OutgoingHttpHeaders = { connection: "close" };
+    if (payload) headers["content-type"] = "application/json";
+    if (cookie) headers.cookie = cookie;
+    const request = http.request({ host: "127.0.0.1", port, method, path, agent: false, headers }, (response) => {
+      response.resume();
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, setCookie: response.headers["set-cookie"]?.[0] }));
+    });
+    request.on("error", reject);
+    request.end(payload);
+  });
+}
+
+/** The primary's fork and ready lines for web workers, in order. */
+export const webLifecycle = (lines: LogLine[]) =>
+  lines.flatMap((line) =>
+    line.json?.role === "primary" && line.json.child === "web" && (line.json.msg === "fork" || line.json.msg === "child ready")
+      ? [line.json.msg]
+      : [],
+  );
+
+export interface Reload {
+  /** From the SIGHUP to the exit of the last replaced worker. */
+  ms: number;
+  /** The primary's fork and ready lines for web workers during the reload. */
+  lifecycle: string[];
+}
+
+/** One SIGHUP, until the primary says the reload is complete and the web workers it replaced have exited. */
+export async function reloadOnce(cluster: ClusterProcess): Promise<Reload> {
+  const before = cluster.readyPids("web");
+  const firstLine = cluster.lines.length;
+  const startedAt = performance.now();
+  cluster.signal("SIGHUP");
+  await cluster.waitForLog(primaryLine("reload complete"), 45_000, firstLine);
+  // The retired workers drain after "reload complete"; the load stays on until they are gone.
+  await waitFor(() => before.every((pid) => !cluster.readyPids("web").includes(pid)), 15_000, "the old web workers to exit");
+  return { ms: Math.round(performance.now() - startedAt), lifecycle: webLifecycle(cluster.lines.slice(firstLine)) };
+}
+
+/**
+ * Bundles the fixtures of minimal-primary.ts (the real supervisor with minimal children) into dist/, beside the
+ * project's node_modules: plain JavaScript, so that a minimal worker starts in a fraction of a second. Returns the
+ * command that runs it.
+ */
+export async function buildMinimalCluster(): Promise<[string, ...string[]]> {
+  const fixtures = path.join(PROJECT_ROOT, "server/test/fixtures");
+  const outdir = path.join(PROJECT_ROOT, "dist/test-fixtures");
+  await build({
+    entryPoints: ["minimal-primary", "minimal-web", "minimal-idle"].map((name) => path.join(fixtures, `${name}.ts`)),
+    outdir,
+    bundle: true,
+    splitting: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    logLevel: "warning",
+  });
+  return [process.execPath, path.join(outdir, "minimal-primary.js")];
 }

