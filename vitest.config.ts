@@ -1,7 +1,21 @@
 import { defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
 
-/** Tests that start whole clusters: they run after the rest, so no application test competes with them for the CPU. */
+/** Tests that start whole clusters (and stop, reload, cut and starve them). */
 const PROCESS_TESTS = ["server/entry/**/*.test.ts"];
+
+/**
+ * Process tests first, longest (or on a first run, largest) first: they mostly wait on their clusters (a 30 s outage,
+ * reloads, deadlines), and the application tests fill the CPU meanwhile. Vitest would otherwise queue every file of
+ * one project before the other's.
+ */
+class ProcessTestsFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (file: TestSpecification) => (file.project.name === "processes" ? 0 : 1);
+    // Array#sort is stable: each group keeps the base order (failed first, then longest, then largest).
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
+  }
+}
 
 export default defineConfig({
   test: {
@@ -11,15 +25,19 @@ export default defineConfig({
     hookTimeout: 90_000,
     pool: "forks",
     env: { NODE_ENV: "test" },
+    // Both projects share one pool: tests wait on Postgres, Redis and their clusters far more than they compute.
+    maxWorkers: 3,
+    sequence: { sequencer: ProcessTestsFirst },
     projects: [
       {
         extends: true,
-        test: { name: "app", include: ["server/**/*.test.ts", "shared/**/*.test.ts"], exclude: PROCESS_TESTS, sequence: { groupOrder: 0 } },
+        // The application tests share module instances within a worker (no isolation between files): each test file
+        // starts its own server and restores whatever it stubs.
+        test: { name: "app", include: ["server/**/*.test.ts", "shared/**/*.test.ts"], exclude: PROCESS_TESTS, isolate: false },
       },
       {
         extends: true,
-        // Each file starts its own cluster and mostly waits on it (an outage, reloads, deadlines): they run side by side.
-        test: { name: "processes", include: PROCESS_TESTS, sequence: { groupOrder: 1 }, maxWorkers: 4 },
+        test: { name: "processes", include: PROCESS_TESTS },
       },
     ],
   },

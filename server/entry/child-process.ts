@@ -1,7 +1,7 @@
 import type http from "node:http";
 import type { Logger } from "pino";
 import { loadConfig, type AppEnv } from "../config/env.ts";
-import { drainHttpServer } from "./http-server.ts";
+import { drainHttpServer, type DrainOptions } from "./http-server.ts";
 import { isPrimaryMessage, type ChildMessage, type ShutdownReason } from "./messages.ts";
 
 /**
@@ -95,9 +95,9 @@ function primaryStoppedRouting(): Promise<void> {
  * The end of a web worker's service: stops accepting, and resolves once the requests in flight are answered (or cut at
  * the deadline) and the primary has confirmed it hands this worker no more connections.
  */
-export async function stopServing(server: http.Server, deadlineMs: number): Promise<void> {
+export async function stopServing(server: http.Server, drain: DrainOptions): Promise<void> {
   // Draining closes the listening socket at once; the primary's confirmation may arrive while requests finish.
-  await Promise.all([drainHttpServer(server, deadlineMs), primaryStoppedRouting()]);
+  await Promise.all([drainHttpServer(server, drain), primaryStoppedRouting()]);
 }
 
 /** A child that cannot start says why before exiting, so the primary can name the cause. */

@@ -132,6 +132,41 @@ describe("cluster with two web workers", () => {
     },
     TEST_TIMEOUT_MS,
   );
+
+  // Last: it stops the cluster.
+  it(
+    "answers every request in flight, turns new connections away only after the signal, exits 0 and leaves no process",
+    async () => {
+      let exited = false;
+      void cluster.exit.then(() => (exited = true));
+      const loops = Array.from({ length: 6 }, () => requestLoop(cluster.port, false, () => exited, { untilRefused: true }));
+      const held = await requestsInFlight(cluster.port, 40);
+
+      const signalledAt = performance.now();
+      cluster.signal("SIGTERM");
+      // The workers must wait for the held requests: they drain, they do not cut.
+      await sleep(500);
+      const heldOutcomes = await Promise.all(held.map((request) => request.finish()));
+      const status = await cluster.exit;
+      const loopOutcomes = (await Promise.all(loops)).flat();
+
+      const exitMs = Math.round(status.at - signalledAt);
+      const after = loopOutcomes.filter((outcome) => outcome.startedAt >= signalledAt);
+      console.info(
+        `[cluster] SIGTERM: exit after ${exitMs} ms; held ${JSON.stringify(countBy(heldOutcomes))}; new connections ${JSON.stringify(countBy(loopOutcomes))} (${after.length} started after the signal)`,
+      );
+      expect(heldOutcomes.filter((outcome) => outcome.kind !== "response" || outcome.status !== 200).map(timesFrom(signalledAt))).toEqual(
+        [],
+      );
+      expect(newConnectionViolations(loopOutcomes, signalledAt)).toEqual([]);
+
+      expect({ code: status.code, signal: status.signal }).toEqual({ code: 0, signal: null });
+      expect(exitMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
+      expect(cluster.primaryLogs("primary stopped")).toEqual([expect.objectContaining({ exitCode: 0 })]);
+      expect(await cluster.processesLeftAfter(2_000)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
 
 /**
@@ -167,45 +202,6 @@ function newConnectionViolations(outcomes: Outcome[], signalledAt: number): stri
     return [timesFrom(signalledAt)(outcome)];
   });
 }
-
-describe("SIGTERM under load", () => {
-  let cluster: ClusterProcess;
-  servingClusterForSuite((started) => (cluster = started));
-
-  it(
-    "answers every request in flight, turns new connections away only after the signal, exits 0 and leaves no process",
-    async () => {
-      let exited = false;
-      void cluster.exit.then(() => (exited = true));
-      const loops = Array.from({ length: 6 }, () => requestLoop(cluster.port, false, () => exited, { untilRefused: true }));
-      const held = await requestsInFlight(cluster.port, 40);
-
-      const signalledAt = performance.now();
-      cluster.signal("SIGTERM");
-      // The workers must wait for the held requests: they drain, they do not cut.
-      await sleep(500);
-      const heldOutcomes = await Promise.all(held.map((request) => request.finish()));
-      const status = await cluster.exit;
-      const loopOutcomes = (await Promise.all(loops)).flat();
-
-      const exitMs = Math.round(status.at - signalledAt);
-      const after = loopOutcomes.filter((outcome) => outcome.startedAt >= signalledAt);
-      console.info(
-        `[cluster] SIGTERM: exit after ${exitMs} ms; held ${JSON.stringify(countBy(heldOutcomes))}; new connections ${JSON.stringify(countBy(loopOutcomes))} (${after.length} started after the signal)`,
-      );
-      expect(heldOutcomes.filter((outcome) => outcome.kind !== "response" || outcome.status !== 200).map(timesFrom(signalledAt))).toEqual(
-        [],
-      );
-      expect(newConnectionViolations(loopOutcomes, signalledAt)).toEqual([]);
-
-      expect({ code: status.code, signal: status.signal }).toEqual({ code: 0, signal: null });
-      expect(exitMs).toBeLessThan(SHUTDOWN_TIMEOUT_MS);
-      expect(cluster.primaryLogs("primary stopped")).toEqual([expect.objectContaining({ exitCode: 0 })]);
-      expect(await cluster.processesLeftAfter(2_000)).toEqual([]);
-    },
-    TEST_TIMEOUT_MS,
-  );
-});
 
 describe("a web worker that cannot listen", () => {
   let blocker: net.Server | undefined;

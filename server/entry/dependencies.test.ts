@@ -74,7 +74,7 @@ describe("the primary's start", () => {
 
   it("waits for a database that does not answer, forks nothing meanwhile, and starts once it answers", async () => {
     await proxy.cut("refuse");
-    cluster = await startCluster({ env: { DATABASE_URL: relayedUrl(proxy) } });
+    cluster = await startCluster({ env: { DATABASE_URL: relayedUrl(proxy), WEB_CONCURRENCY: "1" } });
     await cluster.waitForLog(primaryLine("dependency not reachable; waiting", { dependency: "database" }), 30_000);
     await sleep(1_000);
     expect(cluster.primaryLogs("fork")).toEqual([]);
@@ -84,7 +84,7 @@ describe("the primary's start", () => {
   }, 60_000);
 
   it("exits 1 at once, naming the cause, when the configured database does not exist", async () => {
-    const started = await startCluster({ env: { DATABASE_URL: withDatabase(databaseUrl, "no_such_database") } });
+    const started = await startCluster({ env: { DATABASE_URL: withDatabase(databaseUrl, "no_such_database"), WEB_CONCURRENCY: "1" } });
     const status = await started.exit;
     expect({ code: status.code, signal: status.signal }).toEqual({ code: 1, signal: null });
     expect(started.stderrText()).toContain('Could not start: database "no_such_database" does not exist');

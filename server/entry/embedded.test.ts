@@ -46,7 +46,7 @@ describe("the embedded default (no DATABASE_URL, no REDIS_URL) through npm start
     async () => {
       cluster = await startCluster({
         command: ["npm", "start"],
-        env: { DATABASE_URL: undefined, REDIS_URL: undefined, DATA_DIR: dataDir },
+        env: { DATABASE_URL: undefined, REDIS_URL: undefined, DATA_DIR: dataDir, WEB_CONCURRENCY: "1" },
       });
       const announcement = await cluster.waitForLog((line) => line.text.startsWith("Demo data is loaded"), 90_000);
       await cluster.waitUntilServing(60_000);

@@ -135,38 +135,39 @@ export function listen(server: http.Server, port: number): Promise<void> {
   });
 }
 
-/** Draining closes idle connections only after this: by then every busy keep-alive client has had a `Connection: close` answer. */
-export const DRAIN_IDLE_GRACE_MS = 250;
-const DRAIN_IDLE_SWEEP_MS = 100;
+export interface DrainOptions {
+  /** In-flight requests get this long; whatever is left then is cut. */
+  deadlineMs: number;
+  /**
+   * Whether connections idle when the drain begins may be closed at once. Closing an idle keep-alive connection races
+   * its client's next request, which may already be on its way (the client then sees a reset): only when nobody takes
+   * over this server's clients (a stop without a drain delay, in development) is that race worth a faster stop.
+   */
+  closeIdleAtOnce: boolean;
+}
 
 /**
- * Stops accepting, lets in-flight requests finish, and closes every connection
- * once idle. Responses sent while draining say `Connection: close`, so clients
- * open their next request elsewhere instead of racing a closing socket. After
- * the deadline, whatever is left is cut.
+ * Stops accepting, lets in-flight requests finish, and lets every connection
+ * end without ever closing one under a request. Every answer sent while
+ * draining says `Connection: close`, so Node closes its connection once the
+ * answer is out and the client opens its next one elsewhere; a keep-alive
+ * connection that was idle when the drain began is left to its client, whose
+ * next request gets that answer too (or who closes it). After the deadline,
+ * whatever is left is cut: requests still running, and keep-alive connections
+ * their clients kept idle all along.
  */
-export function drainHttpServer(server: http.Server, deadlineMs: number): Promise<void> {
+export function drainHttpServer(server: http.Server, { deadlineMs, closeIdleAtOnce }: DrainOptions): Promise<void> {
   // Before the application's listener: a route that answers at once would otherwise have sent its headers, keep-alive
-  // included, and its client would send the next request on a connection about to be closed as idle.
+  // included, and its client would send the next request on a connection about to be closed.
   server.prependListener("request", (_req: http.IncomingMessage, res: http.ServerResponse) => res.setHeader("Connection", "close"));
   return new Promise((resolve) => {
     const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);
     deadline.unref();
-    let sweep: NodeJS.Timeout | undefined;
-    const grace = setTimeout(
-      () => {
-        server.closeIdleConnections();
-        // Connections whose request was in flight when the drain began go idle later.
-        sweep = setInterval(() => server.closeIdleConnections(), DRAIN_IDLE_SWEEP_MS);
-      },
-      Math.min(DRAIN_IDLE_GRACE_MS, deadlineMs),
-    );
+    if (closeIdleAtOnce) server.closeIdleConnections();
     // Not http.Server#close: since Node 19 it also destroys at once every connection idle at this instant, among them
     // one just accepted whose request is not read yet and a keep-alive one whose next request is already on its way.
     net.Server.prototype.close.call(server, () => {
       clearTimeout(deadline);
-      clearTimeout(grace);
-      clearInterval(sweep);
       resolve();
     });
   });

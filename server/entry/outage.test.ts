@@ -51,7 +51,7 @@ describe("a 30 s database outage during which the background worker dies", () =>
     const relayed = new URL(directUrl);
     relayed.host = `127.0.0.1:${proxy.port}`;
     // Local mode: sessions live in Postgres, so the cleanup job has expired sessions to delete.
-    cluster = await startCluster({ env: { DATABASE_URL: relayed.toString(), REDIS_URL: undefined } });
+    cluster = await startCluster({ env: { DATABASE_URL: relayed.toString(), REDIS_URL: undefined, WEB_CONCURRENCY: "1" } });
     await cluster.waitUntilServing();
   }, 90_000);
 

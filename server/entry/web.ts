@@ -20,7 +20,9 @@ async function startWebWorker(): Promise<void> {
       container.health.markDraining();
       // Give load balancers time to see readiness turn 503; a reload needs none, the primary stops routing at once.
       if (reason === "stop") await sleep(config.shutdown.drainDelayMs);
-      await stopServing(server, config.shutdown.timeoutMs);
+      // Without a drain delay no load balancer hands this server's clients to another one: idle connections may go at once.
+      const closeIdleAtOnce = reason === "stop" && config.shutdown.drainDelayMs === 0;
+      await stopServing(server, { deadlineMs: config.shutdown.timeoutMs, closeIdleAtOnce });
       await container.close();
       logger.info("stopped");
     });
