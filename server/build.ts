@@ -12,9 +12,17 @@ import { PROJECT_ROOT } from "./paths.ts";
 export const BUILD_DIR = path.join(PROJECT_ROOT, "dist/server/entry");
 
 export async function buildServer(): Promise<void> {
+  await bundleEntryPoints(
+    ["primary", "web", "worker", "prepare"].map((name) => path.join(PROJECT_ROOT, `server/entry/${name}.ts`)),
+    BUILD_DIR,
+  );
+}
+
+/** ESM for Node 20, split into shared chunks, with source maps; packages stay in node_modules. */
+export async function bundleEntryPoints(entryPoints: string[], outdir: string): Promise<void> {
   const result = await build({
-    entryPoints: ["primary", "web", "worker", "prepare"].map((name) => path.join(PROJECT_ROOT, `server/entry/${name}.ts`)),
-    outdir: BUILD_DIR,
+    entryPoints,
+    outdir,
     bundle: true,
     splitting: true,
     platform: "node",
@@ -25,7 +33,7 @@ export async function buildServer(): Promise<void> {
     logLevel: "warning",
     write: false,
   });
-  await fs.mkdir(BUILD_DIR, { recursive: true });
+  await fs.mkdir(outdir, { recursive: true });
   await Promise.all(result.outputFiles.map((file) => writeAtomically(file.path, file.contents)));
 }
 

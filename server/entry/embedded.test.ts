@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sendOnNewConnection, startCluster, type ClusterProcess } from "../test/cluster-process.ts";
+import { isAlive } from "../infra/db/embedded.ts";
 
 /**
  * `npm start` on a fresh machine: no DATABASE_URL, no REDIS_URL. The primary
@@ -17,15 +18,6 @@ const TEST_TIMEOUT_MS = 120_000;
 async function postmasterPid(dataDir: string): Promise<number> {
   const pidFile = await fs.readFile(path.join(dataDir, "postgres", "postmaster.pid"), "utf8");
   return Number(pidFile.split("\n")[0]);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe("the embedded default (no DATABASE_URL, no REDIS_URL) through npm start", () => {

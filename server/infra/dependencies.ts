@@ -69,22 +69,27 @@ function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<vo
 /** A probe gives up on a connection that does not answer (packets dropped) after this. */
 const PROBE_TIMEOUT_MS = 3_000;
 
-/** One connection and `select 1`: the database answers, with these credentials, to this database. */
-export async function probeDatabase(url: string): Promise<void> {
+/** Runs `work` on a connection of its own, opened and closed around it, every step under PROBE_TIMEOUT_MS. */
+async function withProbeConnection<T>(url: string, applicationName: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({
     connectionString: url,
     connectionTimeoutMillis: PROBE_TIMEOUT_MS,
     query_timeout: PROBE_TIMEOUT_MS,
-    application_name: "startup-probe",
+    application_name: applicationName,
   });
   // An error after connect (the server going away mid-probe) is reported by the query; unhandled, it would crash.
   client.on("error", () => undefined);
   try {
     await client.connect();
-    await client.query("select 1");
+    return await work(client);
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** One connection and `select 1`: the database answers, with these credentials, to this database. */
+export async function probeDatabase(url: string): Promise<void> {
+  await withProbeConnection(url, "startup-probe", (client) => client.query("select 1"));
 }
 
 /** Waits until the database at this URL answers; a configuration error (password, database name) is thrown at once. */
@@ -98,23 +103,13 @@ export interface ServerLimits {
 }
 
 /** What the server accepts in all, for the primary's check of the connection budget; also its first probe of the database. */
-export async function readServerLimits(url: string): Promise<ServerLimits> {
-  const client = new pg.Client({
-    connectionString: url,
-    connectionTimeoutMillis: PROBE_TIMEOUT_MS,
-    query_timeout: PROBE_TIMEOUT_MS,
-    application_name: "capacity-check",
-  });
-  client.on("error", () => undefined);
-  await client.connect();
-  try {
+export function readServerLimits(url: string): Promise<ServerLimits> {
+  return withProbeConnection(url, "capacity-check", async (client) => {
     const { rows } = await client.query<{ max: string; reserved: string }>(
       "select current_setting('max_connections') as max, current_setting('superuser_reserved_connections') as reserved",
     );
     const row = rows[0];
     if (!row) throw new Error("the database did not report max_connections");
     return { maxConnections: Number(row.max), superuserReserved: Number(row.reserved) };
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  });
 }

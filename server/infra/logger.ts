@@ -1,5 +1,4 @@
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from "pino";
-import { DrizzleQueryError } from "drizzle-orm";
 import { requestContext } from "../core/request-context.ts";
 
 export type { Logger } from "pino";
@@ -58,6 +57,14 @@ export function describeDatabaseUrl(url: string): string {
   }
 }
 
+/**
+ * drizzle's DrizzleQueryError, recognised by its name and its `query`: the logger is loaded by the primary, which loads
+ * no database code (drizzle included).
+ */
+function isFailedQuery(error: Error): error is Error & { query: string } {
+  return error.name === "DrizzleQueryError" && typeof (error as { query?: unknown }).query === "string";
+}
+
 interface SerializedError {
   type: string;
   message: string;
@@ -74,7 +81,7 @@ interface SerializedError {
  */
 export function serializeError(error: unknown): SerializedError | unknown {
   if (!(error instanceof Error)) return error;
-  const message = error instanceof DrizzleQueryError ? `query failed (parameters withheld): ${error.query}` : error.message;
+  const message = isFailedQuery(error) ? `query failed (parameters withheld): ${error.query}` : error.message;
   const code = (error as { code?: unknown }).code;
   const stackFrames = error.stack?.split("\n").filter((line) => line.trimStart().startsWith("at "));
   return {

@@ -3,8 +3,7 @@ import http from "node:http";
 import net from "node:net";
 import readline from "node:readline";
 import path from "node:path";
-import { build } from "esbuild";
-import { BUILD_DIR } from "../build.ts";
+import { BUILD_DIR, bundleEntryPoints } from "../build.ts";
 import { PROJECT_ROOT } from "../paths.ts";
 import { testEnv, type EnvOverrides } from "./harness.ts";
 import { freePort } from "../infra/free-port.ts";
@@ -489,16 +488,9 @@ export async function reloadOnce(cluster: ClusterProcess): Promise<Reload> {
 export async function buildMinimalCluster(): Promise<[string, ...string[]]> {
   const fixtures = path.join(PROJECT_ROOT, "server/test/fixtures");
   const outdir = path.join(PROJECT_ROOT, "dist/test-fixtures");
-  await build({
-    entryPoints: ["minimal-primary", "minimal-web", "minimal-idle"].map((name) => path.join(fixtures, `${name}.ts`)),
+  await bundleEntryPoints(
+    ["minimal-primary", "minimal-web", "minimal-idle"].map((name) => path.join(fixtures, `${name}.ts`)),
     outdir,
-    bundle: true,
-    splitting: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    packages: "external",
-    logLevel: "warning",
-  });
+  );
   return [process.execPath, path.join(outdir, "minimal-primary.js")];
 }

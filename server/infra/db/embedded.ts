@@ -191,7 +191,8 @@ async function stopOrphanedServer(clusterDir: string, logger: Logger): Promise<v
   for (let waited = 0; isAlive(pid) && waited < 10_000; waited += 100) await sleep(100);
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this pid exists (signal 0 checks without signalling). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
