@@ -6,18 +6,15 @@ import { randomBytes } from "node:crypto";
 import http from "node:http";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import { buildServer } from "../server/build.ts";
 import { freePort } from "../server/infra/free-port.ts";
-import { answers, withDatabase } from "../server/test/services.ts";
 import { startProcess } from "./cluster.ts";
+import { resolveBenchServices } from "./services.ts";
 
 const SLOW_CLIENTS = 2_100;
 const RECONNECT = process.argv.includes("--reconnect");
 const DURATION_S = 40;
 const VISITOR_TIMEOUT_MS = 90_000;
-const LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres";
-const DATABASE = "community_slow_clients";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 interface AttackStats {
@@ -45,18 +42,6 @@ function slowClient(port: number, stats: AttackStats, running: () => boolean): v
   });
 }
 
-async function freshDatabase(): Promise<string> {
-  const client = new pg.Client({ connectionString: LOCAL_POSTGRES });
-  await client.connect();
-  try {
-    await client.query(`drop database if exists ${DATABASE} with (force)`);
-    await client.query(`create database ${DATABASE}`);
-  } finally {
-    await client.end();
-  }
-  return withDatabase(LOCAL_POSTGRES, DATABASE);
-}
-
 interface Outcome {
   /** The HTTP status, or the error code. */
   result: number | string;
@@ -80,12 +65,22 @@ function visit(port: number): Promise<Outcome> {
 const describeOutcome = (outcome: Outcome) => `${outcome.result} after ${outcome.waitedMs} ms`;
 
 async function main(): Promise<void> {
-  if (!(await answers("127.0.0.1", 5432))) throw new Error("needs the local Postgres at 127.0.0.1:5432");
+  // A database of this run's own (DATABASE_URL, or a uniquely named one on the local Postgres, dropped at the end).
+  const services = await resolveBenchServices();
+  try {
+    await attack(services.databaseUrl);
+  } finally {
+    await services.release();
+  }
+}
+
+async function attack(databaseUrl: string | undefined): Promise<void> {
+  if (!databaseUrl) throw new Error("needs DATABASE_URL or the local Postgres at 127.0.0.1:5432");
   await buildServer();
   const port = await freePort();
   const env = {
     PATH: process.env.PATH,
-    DATABASE_URL: await freshDatabase(),
+    DATABASE_URL: databaseUrl,
     PORT: String(port),
     NODE_ENV: "production",
     SESSION_SECRET: randomBytes(32).toString("hex"),
