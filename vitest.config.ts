@@ -33,7 +33,12 @@ export default defineConfig({
         extends: true,
         // The application tests share module instances within a worker (no isolation between files): each test file
         // starts its own server and restores whatever it stubs.
-        test: { name: "app", include: ["server/**/*.test.ts", "shared/**/*.test.ts"], exclude: PROCESS_TESTS, isolate: false },
+        test: {
+          name: "app",
+          include: ["server/**/*.test.ts", "shared/**/*.test.ts", "bench/**/*.test.ts"],
+          exclude: PROCESS_TESTS,
+          isolate: false,
+        },
       },
       {
         extends: true,

@@ -16,8 +16,8 @@ export interface BenchServices {
 
 const LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres";
 
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: LOCAL_POSTGRES });
+async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
     await client.query(sql);
@@ -26,15 +26,16 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
-async function ownLocalDatabase(): Promise<{ url: string; release(): Promise<void> }> {
+/** A new database on the server of `adminUrl`, named for this run alone; `release` drops it. */
+export async function ownDatabase(adminUrl: string): Promise<{ url: string; release(): Promise<void> }> {
   const name = `community_bench_${Date.now()}_${randomBytes(3).toString("hex")}`;
-  await adminQuery(`create database ${name}`);
-  return { url: withDatabase(LOCAL_POSTGRES, name), release: () => adminQuery(`drop database if exists ${name} with (force)`) };
+  await adminQuery(adminUrl, `create database ${name}`);
+  return { url: withDatabase(adminUrl, name), release: () => adminQuery(adminUrl, `drop database if exists ${name} with (force)`) };
 }
 
 export async function resolveBenchServices(): Promise<BenchServices> {
   const given = process.env.DATABASE_URL || undefined;
-  const own = !given && (await answers("127.0.0.1", 5432)) ? await ownLocalDatabase() : undefined;
+  const own = !given && (await answers("127.0.0.1", 5432)) ? await ownDatabase(LOCAL_POSTGRES) : undefined;
   const redisUrl = process.env.REDIS_URL || ((await answers("127.0.0.1", 6379)) ? "redis://127.0.0.1:6379" : undefined);
   return { databaseUrl: given ?? own?.url, redisUrl, release: async () => own?.release() };
 }
