@@ -1,5 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import zlib from "node:zlib";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { captureLog, startTestServer, type TestServer } from "../test/harness.ts";
@@ -20,6 +21,33 @@ describe("a path segment with malformed percent-encoding", () => {
         expect(response.status, path).toBe(400);
         expect(await response.json()).toMatchObject({ error: { code: "validation_failed", message: "path: malformed percent-encoding" } });
       }
+    }
+  });
+});
+
+describe("a JSON body under a Content-Encoding", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  it("is read when its bytes match the encoding, and answered 400 in words when they do not", async () => {
+    const { client } = await signedInUser(server);
+    const body = JSON.stringify({ name: "Zipped club", slug: `zip-${Date.now()}`, joinPolicy: "open" });
+    const post = (encoding: string, bytes: Buffer) =>
+      fetch(`${server.url}/api/communities`, {
+        method: "POST",
+        headers: { cookie: client.cookie ?? "", "content-type": "application/json", "content-encoding": encoding },
+        body: bytes,
+      });
+    expect((await post("gzip", zlib.gzipSync(body))).status).toBe(201);
+    for (const encoding of ["gzip", "deflate", "br"]) {
+      const response = await post(encoding, Buffer.from(body));
+      expect(response.status, encoding).toBe(400);
+      expect(await response.json()).toMatchObject({
+        error: { code: "validation_failed", message: "body: could not be decompressed as its Content-Encoding says" },
+      });
     }
   });
 });

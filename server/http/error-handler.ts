@@ -61,6 +61,10 @@ function libraryClientError(error: unknown): AppError | undefined {
 function clientMessage(error: object, status: number, expose: unknown): string {
   // Express's router fails to decode a path segment such as `%zz` with a URIError that is not marked safe to show.
   if (error instanceof URIError) return "path: malformed percent-encoding";
+  // A body whose Content-Encoding (gzip, deflate, br) does not match its bytes: zlib's own words say nothing of where.
+  if (typeof (error as { code?: unknown }).code === "string" && /^(Z_|ERR__)/.test((error as { code: string }).code)) {
+    return "body: could not be decompressed as its Content-Encoding says";
+  }
   if (expose === true && error instanceof Error) return error.message;
   return http.STATUS_CODES[status] ?? "bad request";
 }

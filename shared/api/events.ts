@@ -9,7 +9,12 @@ export const createEventBody = z
     startsAt: isoDate,
     endsAt: isoDate.optional(),
     location: line(300).optional(),
-    capacity: z.number({ error: "must be a number" }).int("must be a whole number").min(1, "at least 1").max(1_000_000).optional(),
+    capacity: z
+      .number({ error: "must be a number" })
+      .int("must be a whole number")
+      .min(1, "at least 1")
+      .max(1_000_000, "at most 1000000")
+      .optional(),
   })
   .refine((body) => !body.endsAt || body.endsAt > body.startsAt, { message: "must be after startsAt", path: ["endsAt"] });
 export type CreateEventBody = z.infer<typeof createEventBody>;

@@ -89,6 +89,13 @@ describe("events", () => {
       capacity: 2.5,
     });
     expect(await fractional.json()).toMatchObject({ error: { message: "capacity: must be a whole number" } });
+
+    const huge = await admin.client.post(`/api/communities/${community.slug}/events`, {
+      title: "Stadium",
+      startsAt: "2030-01-02T10:00:00Z",
+      capacity: 2 ** 31,
+    });
+    expect(await huge.json()).toMatchObject({ error: { message: "capacity: at most 1000000" } });
   });
 
   it("lists events to members, upcoming first, page by page with an opaque cursor", async () => {
