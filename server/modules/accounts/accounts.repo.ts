@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { users, type UserRow } from "../../../shared/schema/index.ts";
 import type { Executor } from "../../infra/db/client.ts";
 
@@ -35,12 +35,20 @@ export class AccountsRepository {
     return row;
   }
 
-  /** Sets the password and bumps the session version, which ends every session issued before. Undefined if the account is gone. */
-  async setPassword(db: Executor, userId: string, passwordHash: string): Promise<{ email: string; sessionVersion: number } | undefined> {
+  /**
+   * Sets the password and bumps the session version, which ends every session issued before. With `replacing`, only if
+   * the stored hash is still that one (compare-and-set). Undefined if the account is gone or its password changed.
+   */
+  async setPassword(
+    db: Executor,
+    userId: string,
+    passwordHash: string,
+    replacing?: string,
+  ): Promise<{ email: string; sessionVersion: number } | undefined> {
     const [user] = await db
       .update(users)
       .set({ passwordHash, sessionVersion: sql`${users.sessionVersion} + 1`, updatedAt: sql`now()` })
-      .where(eq(users.id, userId))
+      .where(and(eq(users.id, userId), replacing === undefined ? undefined : eq(users.passwordHash, replacing)))
       .returning({ email: users.email, sessionVersion: users.sessionVersion });
     return user;
   }

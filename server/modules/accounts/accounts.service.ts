@@ -123,11 +123,17 @@ export class AccountsService {
     await this.throttle.succeeded(keys);
     const passwordHash = await hashPassword(input.newPassword);
     const changed = await this.db.transaction(async (tx) => {
-      const updated = await this.users.setPassword(tx, user.id, passwordHash);
-      await this.resets.voidPending(tx, user.id);
+      // Only over the hash just verified: of two concurrent changes (or a change and a reset) one wins, and the other
+      // finds its current password stale, as it would have one after the other.
+      const updated = await this.users.setPassword(tx, user.id, passwordHash, user.passwordHash);
+      if (updated) await this.resets.voidPending(tx, user.id);
       return updated;
     });
-    if (!changed) throw new AppError("unauthenticated", "sign in first");
+    if (!changed) {
+      throw new AppError("invalid_credentials", "currentPassword: no longer the current password", {
+        details: [{ path: "currentPassword", message: "no longer the current password" }],
+      });
+    }
     return { id: user.id, sessionVersion: changed.sessionVersion };
   }
 }

@@ -201,6 +201,24 @@ describe("password change", () => {
     expect((await login(server, email, PASSWORD)).status).toBe(200);
   });
 
+  it("lets one of concurrent changes win, and tells the others their current password is no longer it", async () => {
+    const { client, email } = await registered(server);
+    const candidates = ["first", "second", "third", "fourth", "fifth"].map((word) => `${NEW_PASSWORD} ${word}`);
+    const responses = await Promise.all(
+      candidates.map((newPassword) => client.post("/api/auth/password", { currentPassword: PASSWORD, newPassword })),
+    );
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.filter((status) => status === 204)).toHaveLength(1);
+    for (const response of responses.filter(({ status }) => status !== 204)) {
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ error: { code: "invalid_credentials", details: [{ path: "currentPassword" }] } });
+    }
+    const winner = candidates[statuses.indexOf(204)]!;
+    expect((await login(server, email, winner)).status).toBe(200);
+    for (const loser of candidates.filter((candidate) => candidate !== winner))
+      expect((await login(server, email, loser)).status).toBe(401);
+  });
+
   it("needs a session, then a valid new password", async () => {
     const anonymous = await new ClientAt(server.url).post("/api/auth/password", { currentPassword: PASSWORD, newPassword: "x" });
     expect(anonymous.status).toBe(401);
