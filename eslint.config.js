@@ -26,6 +26,7 @@ const clientFactories = [
   { group: ["**/infra/db/client.ts"], importNames: ["createDatabase"], message: "only server/container.ts builds the database client" },
   { group: ["**/infra/redis.ts"], importNames: ["createRedis", "connectRedis"], message: "only server/container.ts builds Redis clients" },
   { group: ["**/infra/sessions.ts"], importNames: ["createSessionStore"], message: "only server/container.ts builds the session store" },
+  { group: ["**/infra/stripe.ts"], importNames: ["createStripe"], message: "only server/container.ts builds the Stripe client" },
 ];
 
 const databaseInRoutes = [{ group: ["drizzle-orm", "drizzle-orm/*"], message: "routes never touch the database: call a service" }];

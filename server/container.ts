@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type Stripe from "stripe";
 import type { Store } from "express-session";
 import type { AppEnv } from "./config/env.ts";
 import { PACKAGE_VERSION } from "./paths.ts";
@@ -9,6 +10,7 @@ import { DatabaseBreaker } from "./infra/db/breaker.ts";
 import { connectRedis, createRedis } from "./infra/redis.ts";
 import { createSessionStore } from "./infra/sessions.ts";
 import { HealthMonitor } from "./infra/health.ts";
+import { createStripe } from "./infra/stripe.ts";
 import { TicketCodes } from "./modules/tickets/ticket-code.ts";
 
 export type Role = "web" | "worker";
@@ -24,6 +26,8 @@ export interface Container {
   sessionStore: Store;
   health: HealthMonitor;
   ticketCodes: TicketCodes;
+  /** Undefined when no Stripe key is configured: payments answer 503 and webhooks are not accepted. */
+  stripe: Stripe | undefined;
   close(): Promise<void>;
 }
 
@@ -68,6 +72,7 @@ export async function buildContainer(
     sessionStore: createSessionStore(redis, pool),
     health,
     ticketCodes: new TicketCodes(config.ticketSigningKeys),
+    stripe: config.stripe ? createStripe(config.stripe) : undefined,
     async close() {
       breaker.stop();
       await Promise.allSettled([pool.end(), redis?.quit()]);

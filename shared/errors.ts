@@ -4,6 +4,8 @@ export const ERROR_STATUS = {
   unauthenticated: 401,
   invalid_credentials: 401,
   forbidden: 403,
+  /** The community's plan does not allow it; the body names the limit and the plan that lifts it. */
+  plan_limit: 403,
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,

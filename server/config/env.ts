@@ -69,6 +69,26 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: z.preprocess(blankAsUnset, wholeNumber(0).default(10_000)),
   DATA_DIR: z.preprocess(blankAsUnset, z.string().default(".data")),
   QUEUE_CONCURRENCY: optional(wholeNumber(1)),
+
+  STRIPE_SECRET_KEY: optional(z.string().regex(/^(sk|rk)_/, "must be a Stripe secret or restricted key (sk_… or rk_…)")),
+  STRIPE_WEBHOOK_SECRET: optional(z.string().regex(/^whsec_/, "must be a webhook signing secret (whsec_…)")),
+  STRIPE_CONNECT_WEBHOOK_SECRET: optional(z.string().regex(/^whsec_/, "must be a webhook signing secret (whsec_…)")),
+  STRIPE_API_URL: optional(z.string().url()),
+  STRIPE_PRICE_PRO: optional(z.string()),
+  STRIPE_PRICE_PREMIUM: optional(z.string()),
+  /** The platform's share of each dues payment, in percent (two decimals at most). */
+  STRIPE_APPLICATION_FEE_PERCENT: z.preprocess(
+    blankAsUnset,
+    z.coerce.number({ error: "must be a number" }).min(0, "must be at least 0").max(100, "must be at most 100").default(5),
+  ),
+  /** `true`: dues payments are made on behalf of the community, which is then the merchant of record. */
+  STRIPE_DUES_ON_BEHALF_OF: z.preprocess(blankAsUnset, z.enum(["true", "false"]).default("false")),
+
+  SENDGRID_API_KEY: optional(z.string()),
+  SENDGRID_API_URL: optional(z.string().url()),
+  SENDGRID_WEBHOOK_PUBLIC_KEY: optional(z.string()),
+  EMAIL_FROM: z.preprocess(blankAsUnset, z.string().default("Community <no-reply@localhost>")),
+  EMAIL_SEND_RATE_PER_S: z.preprocess(blankAsUnset, wholeNumber(1).default(10)),
 });
 
 type RawEnv = z.infer<typeof envSchema>;
@@ -123,6 +143,21 @@ function parseOrigins(value: string | undefined): string[] {
     });
 }
 
+/** Payments are on when a Stripe key is set; each webhook endpoint when its signing secret is. */
+function stripeConfig(raw: RawEnv) {
+  if (!raw.STRIPE_SECRET_KEY) return undefined;
+  return {
+    secretKey: raw.STRIPE_SECRET_KEY,
+    apiUrl: raw.STRIPE_API_URL,
+    webhookSecret: raw.STRIPE_WEBHOOK_SECRET,
+    connectWebhookSecret: raw.STRIPE_CONNECT_WEBHOOK_SECRET,
+    /** Stripe price ids of the paid plans (a test account and a live one have different ids). */
+    prices: { pro: raw.STRIPE_PRICE_PRO, premium: raw.STRIPE_PRICE_PREMIUM } as Partial<Record<string, string>>,
+    applicationFeePercent: raw.STRIPE_APPLICATION_FEE_PERCENT,
+    duesOnBehalfOf: raw.STRIPE_DUES_ON_BEHALF_OF === "true",
+  };
+}
+
 function buildConfig(raw: RawEnv, cpus: number) {
   const production = raw.NODE_ENV === "production";
   const missing = (["SESSION_SECRET", "TICKET_SIGNING_KEY"] as const).filter((name) => production && !raw[name]);
@@ -169,6 +204,15 @@ function buildConfig(raw: RawEnv, cpus: number) {
       timeoutMs: raw.SHUTDOWN_TIMEOUT_MS,
     },
     queueConcurrency: raw.QUEUE_CONCURRENCY,
+    stripe: stripeConfig(raw),
+    email: {
+      /** Unset: emails are captured in the database (listed by /api/ops/emails), never sent. */
+      sendgridApiKey: raw.SENDGRID_API_KEY,
+      sendgridApiUrl: raw.SENDGRID_API_URL,
+      webhookPublicKey: raw.SENDGRID_WEBHOOK_PUBLIC_KEY,
+      from: raw.EMAIL_FROM,
+      sendRatePerS: raw.EMAIL_SEND_RATE_PER_S,
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { generatedId, ownedBy } from "./columns.ts";
+import { plans } from "./plans.ts";
 import { users } from "./users.ts";
 
 export const joinPolicy = pgEnum("join_policy", ["open", "invite"]);
@@ -14,7 +15,16 @@ export const communities = pgTable(
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
     joinPolicy: joinPolicy("join_policy").notNull().default("invite"),
-    plan: text("plan").notNull().default("free"),
+    /** The plan whose limits apply: `free`, or the plan of an active (or past due) subscription. */
+    plan: text("plan")
+      .notNull()
+      .default("free")
+      .references(() => plans.id),
+    /** Membership dues, paid through the community's connected account; null: no dues. */
+    duesAmountCents: integer("dues_amount_cents"),
+    duesCurrency: text("dues_currency").notNull().default("eur"),
+    /** How long one payment of dues lasts. */
+    duesPeriodMonths: integer("dues_period_months").notNull().default(12),
     /** Kept by the same transaction as every membership change, so listing communities never counts rows. */
     memberCount: integer("member_count").notNull().default(0),
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
@@ -31,6 +41,8 @@ export const memberships = pgTable(
     /** The member's name, copied at join: the members page is then one index range scan in name order. */
     memberName: text("member_name").notNull(),
     joinedAt: timestamp("joined_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    /** Extended by each dues payment by the community's dues period; null: never paid. */
+    duesPaidUntil: timestamp("dues_paid_until", { withTimezone: true }),
   },
   (table) => [
     primaryKey({ columns: [table.communityId, table.userId] }),

@@ -1,0 +1,32 @@
+import Stripe from "stripe";
+
+export interface StripeSettings {
+  secretKey: string;
+  /** Another API server (a test double); unset: Stripe's own. */
+  apiUrl?: string;
+}
+
+/** Each call gives up after 15 s; the SDK retries network errors, 409s and 5xx twice (with idempotency keys on POSTs). */
+const TIMEOUT_MS = 15_000;
+const NETWORK_RETRIES = 2;
+
+/**
+ * The Stripe client, pinned to the API version of the SDK it ships with (the shapes the payments module reads). Built
+ * only by server/container.ts.
+ */
+export function createStripe({ secretKey, apiUrl }: StripeSettings): Stripe {
+  const target = apiUrl ? new URL(apiUrl) : undefined;
+  return new Stripe(secretKey, {
+    timeout: TIMEOUT_MS,
+    maxNetworkRetries: NETWORK_RETRIES,
+    telemetry: false,
+    appInfo: { name: "community-platform" },
+    ...(target
+      ? {
+          host: target.hostname,
+          port: Number(target.port) || (target.protocol === "https:" ? 443 : 80),
+          protocol: target.protocol === "https:" ? "https" : "http",
+        }
+      : {}),
+  });
+}
