@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Request } from "express";
+import type { Request, RequestHandler } from "express";
+import { AppError } from "../../core/app-error.ts";
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -14,4 +15,21 @@ export function hasOpsToken(req: Request, token: string | undefined): boolean {
   const given = BEARER.exec(req.get("authorization") ?? "")?.[1];
   if (!token || given === undefined) return false;
   return timingSafeEqual(digest(given), digest(token));
+}
+
+/**
+ * The gate of `/api/ops`: with a token configured, only its bearer passes (401 otherwise). Without one, production
+ * hides the operators' endpoints (404, as if absent); a development run opens them, so that a newcomer on the
+ * embedded default can read the captured emails.
+ */
+export function opsOnly(token: string | undefined, production: boolean): RequestHandler {
+  return (req, _res, next) => {
+    if (token === undefined) {
+      if (production) throw new AppError("not_found", `no route for ${req.method} ${req.originalUrl.split("?")[0]}`);
+      next();
+      return;
+    }
+    if (!hasOpsToken(req, token)) throw new AppError("unauthenticated", "send the operators' token: Authorization: Bearer <OPS_TOKEN>");
+    next();
+  };
 }
