@@ -11,6 +11,7 @@ import { communitiesModule, communityAccess } from "./modules/communities/index.
 import { eventsModule } from "./modules/events/index.ts";
 import { ticketsModule } from "./modules/tickets/index.ts";
 import { checkinsModule } from "./modules/checkins/index.ts";
+import { plansModule } from "./modules/plans/index.ts";
 import { csrfProtection } from "./http/middleware/csrf.ts";
 import { authenticate } from "./http/middleware/auth.ts";
 import { opsOnly } from "./http/middleware/ops-token.ts";
@@ -54,10 +55,12 @@ export function createApp(container: Container): Express {
   const accounts = accountsModule(container);
   api.use(authenticate(accounts.sessionUsers));
   api.use(csrfProtection(config.trustedOrigins));
-  const events = eventsModule(container, communityAccess());
+  const plans = plansModule(container.db);
+  const events = eventsModule(container, communityAccess(), plans.service);
   const tickets = ticketsModule(container, events.access);
   api.use(accounts.routes);
-  api.use(communitiesModule(container, { membershipEnded: tickets.membershipEnded }));
+  api.use(plans.routes);
+  api.use(communitiesModule(container, plans.service, { membershipEnded: tickets.membershipEnded }));
   api.use(events.routes);
   api.use(tickets.routes);
   api.use(checkinsModule(container, events.access));

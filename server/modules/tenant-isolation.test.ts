@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommunityDto, EventDto, TicketDto } from "../../shared/api/index.ts";
 import { routeTable } from "../http/route-table.ts";
 import { HttpClient, startTestServer, type TestServer } from "../test/harness.ts";
-import { addMember, createCommunity, signedInUser, type TestUser } from "../test/factories.ts";
+import { addMember, createCommunity, putOnPlan, signedInUser, type TestUser } from "../test/factories.ts";
 
 /**
  * Every community-scoped route of the route table, called by four callers:
@@ -40,6 +40,7 @@ const NOT_COMMUNITY_SCOPED: Record<string, string> = {
   "GET /api/communities/:slug": "the public profile (below)",
   "POST /api/communities/:slug/join": "what outsiders do to become members, open communities only (communities.test.ts)",
   "GET /api/tickets": "the caller's own tickets, in communities they belong to (tickets.test.ts)",
+  "GET /api/plans": "public: the plans and their prices (plans.test.ts)",
 };
 
 describe("tenant isolation", () => {
@@ -61,6 +62,8 @@ describe("tenant isolation", () => {
       signedInUser(server, "Outsider"),
     ]);
     community = await createCommunity(owner.client);
+    // Every caller's case creates members and events: no plan limit may answer before the access check is shown.
+    await putOnPlan(server, community, "premium");
     await addMember(owner.client, community.slug, admin, "admin");
     await addMember(owner.client, community.slug, member, "member");
     await createCommunity(outsider.client);
