@@ -95,6 +95,7 @@ describe("junk input on every route", () => {
     ["POST /api/communities/:slug/members", () => ({ email: uniqueEmail(), role: "member" })],
     ["PATCH /api/communities/:slug/members/:userId", () => ({ role: "staff" })],
     ["POST /api/communities/:slug/news", () => ({ title: "Title", body: "Body" })],
+    ["POST /api/communities/:slug/subscription/checkout", () => ({ planId: "pro" })],
     [
       "POST /api/communities/:slug/events",
       () => ({ title: "T", startsAt: "2031-01-01T10:00:00Z", endsAt: "2031-01-01T12:00:00Z", location: "Here", capacity: 10 }),

@@ -165,6 +165,17 @@ describe("tenant isolation", () => {
       expected: { anonymous: 401, outsider: 404, member: 201, admin: 201 },
     },
     {
+      route: "POST /api/communities/:slug/subscription/checkout",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/subscription/checkout`, body: { planId: "pro" } }),
+      // The owner's alone: admins are refused too.
+      expected: { anonymous: 401, outsider: 404, member: 403, admin: 403 },
+    },
+    {
+      route: "POST /api/communities/:slug/subscription/portal",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/subscription/portal` }),
+      expected: { anonymous: 401, outsider: 404, member: 403, admin: 403 },
+    },
+    {
       route: "GET /api/tickets/:ticketId",
       prepare: async () => ({ path: `/api/tickets/${othersTicket.id}` }),
       expected: { anonymous: 401, outsider: 404, member: 404, admin: 200 },
