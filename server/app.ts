@@ -13,6 +13,7 @@ import { ticketsModule } from "./modules/tickets/index.ts";
 import { checkinsModule } from "./modules/checkins/index.ts";
 import { plansModule } from "./modules/plans/index.ts";
 import { billingModule } from "./modules/billing/index.ts";
+import { duesModule } from "./modules/dues/index.ts";
 import { csrfProtection } from "./http/middleware/csrf.ts";
 import { authenticate } from "./http/middleware/auth.ts";
 import { opsOnly } from "./http/middleware/ops-token.ts";
@@ -64,6 +65,7 @@ export function createApp(container: Container): Express {
   api.use(plans.routes);
   api.use(communitiesModule(container, plans.service, { membershipEnded: tickets.membershipEnded }));
   api.use(billingModule(container, access));
+  api.use(duesModule(container, access).routes);
   api.use(events.routes);
   api.use(tickets.routes);
   api.use(checkinsModule(container, events.access));

@@ -176,6 +176,45 @@ describe("tenant isolation", () => {
       expected: { anonymous: 401, outsider: 404, member: 403, admin: 403 },
     },
     {
+      route: "POST /api/communities/:slug/payouts/onboarding",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/payouts/onboarding` }),
+      expected: { anonymous: 401, outsider: 404, member: 403, admin: 403 },
+    },
+    {
+      route: "GET /api/communities/:slug/payouts/onboarding/refresh",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/payouts/onboarding/refresh` }),
+      expected: { anonymous: 401, outsider: 404, member: 403, admin: 403 },
+    },
+    {
+      route: "GET /api/communities/:slug/payouts",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/payouts` }),
+      expected: { anonymous: 401, outsider: 404, member: 403, admin: 200 },
+    },
+    {
+      route: "GET /api/communities/:slug/dues",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/dues` }),
+      expected: { anonymous: 401, outsider: 404, member: 200, admin: 200 },
+    },
+    {
+      route: "PUT /api/communities/:slug/dues",
+      prepare: async () => ({
+        path: `/api/communities/${community.slug}/dues`,
+        body: { amountCents: 1200, currency: "eur", periodMonths: 12 },
+      }),
+      expected: { anonymous: 401, outsider: 404, member: 403, admin: 200 },
+    },
+    {
+      route: "POST /api/communities/:slug/dues/checkout",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/dues/checkout` }),
+      // Past the access check, a server without Stripe says payments are not configured.
+      expected: { anonymous: 401, outsider: 404, member: 503, admin: 503 },
+    },
+    {
+      route: "GET /api/communities/:slug/payments",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/payments` }),
+      expected: { anonymous: 401, outsider: 404, member: 403, admin: 200 },
+    },
+    {
       route: "GET /api/tickets/:ticketId",
       prepare: async () => ({ path: `/api/tickets/${othersTicket.id}` }),
       expected: { anonymous: 401, outsider: 404, member: 404, admin: 200 },

@@ -108,7 +108,7 @@ export class CommunitiesService {
       limit: query.limit,
       after: after && { name: after[0], userId: after[1] },
       search: query.q,
-      withEmail: can(role, "seeMemberEmails"),
+      adminView: can(role, "seeMemberEmails"),
     });
     return toPage(rows, query.limit, MEMBERS_CURSOR, (row) => [row.name, row.userId] as const);
   }
