@@ -41,8 +41,8 @@ export class BillingService {
       customer,
       client_reference_id: community.id,
       line_items: [{ price, quantity: 1 }],
-      metadata: { communityId: community.id, planId },
-      subscription_data: { metadata: { communityId: community.id, planId } },
+      metadata: { community_id: community.id, plan_id: planId },
+      subscription_data: { metadata: { community_id: community.id, plan_id: planId } },
       success_url: this.settings.pageUrl(community.slug, "billing?checkout=done"),
       cancel_url: this.settings.pageUrl(community.slug, "billing?checkout=cancelled"),
     });
@@ -77,7 +77,7 @@ export class BillingService {
    */
   private async createCustomer(stripe: Stripe, community: CommunityRow): Promise<string> {
     const customer = await stripe.customers.create(
-      { metadata: { communityId: community.id } },
+      { metadata: { community_id: community.id } },
       { idempotencyKey: `community-customer-${community.id}` },
     );
     return this.repo.keepCustomer(this.db, community.id, customer.id);

@@ -46,7 +46,7 @@ describe("the community's subscription, on the owner's side", () => {
     expect(session?.success_url).toMatch(new RegExp(`/communities/${community.slug}/billing`));
     const customer = (await subscriptionOf(community))?.stripeCustomerId;
     expect(session?.customer).toBe(customer);
-    expect(stripe.customers.get(customer!)?.metadata).toEqual({ communityId: community.id });
+    expect(stripe.customers.get(customer!)?.metadata).toEqual({ community_id: community.id });
 
     const again = await checkout(owner, community, "premium");
     expect(again.status).toBe(200);
@@ -60,7 +60,7 @@ describe("the community's subscription, on the owner's side", () => {
     const responses = await Promise.all(Array.from({ length: 5 }, () => checkout(owner, community, "pro")));
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
     const customers = [...stripe.customers.values()].filter(
-      (customer) => (customer.metadata as { communityId?: string }).communityId === community.id,
+      (customer) => (customer.metadata as { community_id?: string }).community_id === community.id,
     );
     expect(customers).toHaveLength(1);
     expect((await subscriptionOf(community))?.stripeCustomerId).toBe(customers[0]?.id);

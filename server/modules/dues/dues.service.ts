@@ -17,10 +17,10 @@ const PAYMENTS_CURSOR = timestampIdCursor("payments");
 /** What a dues Checkout session carries, so that its payment is recorded for whom and for how long it was sold. */
 const duesMetadata = z.object({
   kind: z.literal("dues"),
-  communityId: z.uuid(),
-  userId: z.uuid(),
-  periodMonths: z.coerce.number().int().min(1),
-  applicationFeeCents: z.coerce.number().int().min(0),
+  community_id: z.uuid(),
+  user_id: z.uuid(),
+  period_months: z.coerce.number().int().min(1),
+  application_fee_cents: z.coerce.number().int().min(0),
 });
 
 export interface DuesView {
@@ -101,10 +101,10 @@ export class DuesService {
     const fee = Math.round((amount * this.settings.applicationFeePercent) / 100);
     const metadata = {
       kind: "dues",
-      communityId: community.id,
-      userId: actor.id,
-      periodMonths: String(community.duesPeriodMonths),
-      applicationFeeCents: String(fee),
+      community_id: community.id,
+      user_id: actor.id,
+      period_months: String(community.duesPeriodMonths),
+      application_fee_cents: String(fee),
     };
     const session = await stripe.checkout.sessions.create({
       mode: "payment",
@@ -153,7 +153,12 @@ export class DuesService {
   async recordPayment(tx: Executor, session: Stripe.Checkout.Session): Promise<RecordedPayment | undefined> {
     const dues = duesMetadata.safeParse(session.metadata ?? {});
     if (session.mode !== "payment" || session.payment_status !== "paid" || !dues.success) return undefined;
-    const { communityId, userId, periodMonths, applicationFeeCents } = dues.data;
+    const {
+      community_id: communityId,
+      user_id: userId,
+      period_months: periodMonths,
+      application_fee_cents: applicationFeeCents,
+    } = dues.data;
     const payment = await this.repo.insertPayment(tx, {
       communityId,
       userId,
@@ -178,7 +183,7 @@ export class DuesService {
   /** One Express account per community, even under concurrent requests (an idempotency key derived from it). */
   private async createAccount(stripe: Stripe, community: CommunityRow): Promise<string> {
     const account = await stripe.accounts.create(
-      { type: "express", metadata: { communityId: community.id } },
+      { type: "express", metadata: { community_id: community.id } },
       { idempotencyKey: `community-account-${community.id}` },
     );
     return this.repo.keepAccount(this.db, community.id, account.id);

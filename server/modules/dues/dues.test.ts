@@ -69,7 +69,7 @@ describe("membership dues through the community's Connect account", () => {
     expect(account?.stripeAccountId).toMatch(/^acct_/);
     expect(links.map((link) => link.url)).toEqual(Array(4).fill(`${stripe.url}/onboarding/${account!.stripeAccountId}`));
     const created = [...stripe.accounts.values()].filter(
-      (candidate) => (candidate.metadata as { communityId?: string }).communityId === community.id,
+      (candidate) => (candidate.metadata as { community_id?: string }).community_id === community.id,
     );
     expect(created).toHaveLength(1);
 
@@ -140,7 +140,7 @@ describe("membership dues through the community's Connect account", () => {
       customer_email: member.email,
       amount_total: 3000,
       currency: "eur",
-      metadata: { kind: "dues", communityId: community.id, userId: member.id, periodMonths: "12", applicationFeeCents: "150" },
+      metadata: { kind: "dues", community_id: community.id, user_id: member.id, period_months: "12", application_fee_cents: "150" },
       payment_intent_data: { application_fee_amount: "150", transfer_data: { destination: account } },
     });
     expect((session?.payment_intent_data as { on_behalf_of?: string }).on_behalf_of).toBeUndefined();
