@@ -36,11 +36,11 @@ export class DeadRunnerLocks {
     if (fresh.length === 0) return;
     for (const name of fresh) this.#dead.set(name, Date.now());
     this.logger.info({ runners: fresh }, "jobs locked by dead job runners will be released");
-    void this.sweep();
+    void this.#sweep();
   }
 
   start(): void {
-    this.#timer = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS);
+    this.#timer = setInterval(() => void this.#sweep(), SWEEP_INTERVAL_MS);
     this.#timer.unref();
   }
 
@@ -50,7 +50,7 @@ export class DeadRunnerLocks {
   }
 
   /** One sweep at a time; never rejects (a database out of reach is swept again at the next interval). */
-  sweep(): Promise<void> {
+  #sweep(): Promise<void> {
     this.#sweeping ??= this.#release()
       .catch((error: unknown) => {
         if (!isDatabaseUnreachable(error)) this.logger.warn({ err: error }, "could not release the jobs of dead job runners");
