@@ -11,6 +11,7 @@ import { communitiesModule, communityAccess } from "./modules/communities/index.
 import { eventsModule } from "./modules/events/index.ts";
 import { ticketsModule } from "./modules/tickets/index.ts";
 import { checkinsModule } from "./modules/checkins/index.ts";
+import { paymentsModule } from "./modules/payments/index.ts";
 import { csrfProtection } from "./http/middleware/csrf.ts";
 import { authenticate } from "./http/middleware/auth.ts";
 import { opsOnly } from "./http/middleware/ops-token.ts";
@@ -18,7 +19,7 @@ import { JSON_BODY_LIMIT } from "./http/validate.ts";
 
 /**
  * The Express application, without listening (tests and the web worker both use
- * it). Order matters: request id and latency line first, probes and operators'
+ * it). Order matters: request id and latency line first, probes, Stripe's webhooks and operators'
  * endpoints before sessions (neither may depend on Redis or a cookie), sessions and the signed-in user, the
  * cross-site check, the feature routers (each route reads its own JSON body,
  * after its own access check), then 404 and the one error handler.
@@ -34,9 +35,13 @@ export function createApp(container: Container): Express {
   app.use(requestLog(logger));
   app.use(helmet());
   app.use("/api/health", healthRoutes(container.health, config.opsToken));
+  const payments = paymentsModule(container);
+  // Stripe's deliveries: authenticated by their signature, no session, no cross-site check.
+  app.use("/api/webhooks", payments.webhooks);
   // Operators' endpoints: a bearer token, no session, no cross-site check (no browser sends it).
   const ops = express.Router();
   ops.use(opsOnly(config.opsToken, config.production));
+  ops.use(payments.ops);
   ops.use(notFoundHandler);
   app.use("/api/ops", ops);
 

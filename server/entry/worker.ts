@@ -1,7 +1,8 @@
 import type { Runner } from "graphile-worker";
-import { buildContainer } from "../container.ts";
+import { buildContainer, type Container } from "../container.ts";
+import type { JobContext } from "../jobs/job.ts";
 import { createLogger, type Logger } from "../infra/logger.ts";
-import { startJobRunner, type JobRunnerOptions } from "../jobs/runner.ts";
+import { runnableJobs, startJobRunner, type JobRunnerOptions } from "../jobs/runner.ts";
 import { jobRegistry } from "../jobs/registry.ts";
 import { failBoot, listenForShutdown, loadConfigOrExit, logStrayErrors, sleep, tellPrimary } from "./child-process.ts";
 import { RETRY_MAX_MS, untilReachable } from "../infra/dependencies.ts";
@@ -59,6 +60,11 @@ function keepJobRunnerRunning(options: JobRunnerOptions, logger: Logger): JobRun
   };
 }
 
+/** What jobs may use: the database, the log and, when payments are on, the Stripe client and its settings. */
+function jobContext({ db, logger, stripe, config }: Container): JobContext {
+  return { db, logger, stripe: stripe && config.stripe ? { client: stripe, settings: config.stripe } : undefined };
+}
+
 async function startBackgroundWorker(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel, role: "worker" });
@@ -67,12 +73,10 @@ async function startBackgroundWorker(): Promise<void> {
   let stopping = false;
   try {
     const container = await buildContainer(config, "worker", logger);
+    const context = jobContext(container);
     // One connection is the queue's LISTEN; the rest run jobs.
     const concurrency = config.queueConcurrency ?? Math.max(1, config.plan.poolMaxPerProcess - 1);
-    const jobs = keepJobRunnerRunning(
-      { pool: container.pool, concurrency, jobs: jobRegistry, context: { db: container.db, logger } },
-      logger,
-    );
+    const jobs = keepJobRunnerRunning({ pool: container.pool, concurrency, jobs: jobRegistry, context: jobContext(container) }, logger);
     shutdownControl.onShutdown(async () => {
       stopping = true;
       await jobs.stop();
@@ -80,7 +84,7 @@ async function startBackgroundWorker(): Promise<void> {
       logger.info("stopped");
     });
     await jobs.started;
-    logger.info({ concurrency, jobs: jobRegistry.map((job) => job.name) }, "ready");
+    logger.info({ concurrency, jobs: runnableJobs(jobRegistry, context).map((job) => job.name) }, "ready");
     await tellPrimary({ type: "ready" });
   } catch (error) {
     // Asked to stop while waiting for the database: the shutdown in progress ends the process.
