@@ -9,7 +9,7 @@ import { buildContainer, type Container } from "../container.ts";
 import { enqueueJob } from "../infra/queue.ts";
 import { cleanupJob } from "../modules/maintenance/index.ts";
 import { testEnv } from "../test/harness.ts";
-import { startJobRunner } from "./runner.ts";
+import { startJobRunner, unlockAbandonedJobs } from "./runner.ts";
 
 async function pendingJobs(container: Container, key: string): Promise<number> {
   const result = await container.db.execute<{ count: number }>(
@@ -74,6 +74,35 @@ describe("the job queue", () => {
     } finally {
       await runner.stop();
       await container.db.delete(sessions).where(eq(sessions.sid, live));
+    }
+  });
+
+  it("frees the jobs of a runner that died at once, never those of a runner alive", async () => {
+    const alive = await container.pool.connect();
+    const keys = { dead: `dead-${randomUUID()}`, alive: `alive-${randomUUID()}` };
+    try {
+      const pools = { dead: `pool-dead-${randomUUID()}`, alive: `pool-alive-${randomUUID()}` };
+      // What a live runner's LISTEN connection is named (see startJobRunner).
+      await alive.query("select set_config('application_name', $1, false)", [`job-runner:${pools.alive}`]);
+      for (const which of ["dead", "alive"] as const) {
+        await enqueueJob(container.db, cleanupJob, {}, { jobKey: keys[which], runAt: new Date(Date.now() + 3_600_000) });
+        await container.db.execute(
+          sql`update graphile_worker._private_jobs set locked_by = ${pools[which]}, locked_at = now() - interval '1 minute' where key = ${keys[which]}`,
+        );
+      }
+      expect(await unlockAbandonedJobs(container.pool)).toContain(pools.dead);
+      const lockedBy = async (key: string) =>
+        (await container.db.execute<{ locked_by: string | null }>(sql`select locked_by from graphile_worker.jobs where key = ${key}`))
+          .rows[0]?.locked_by;
+      expect(await lockedBy(keys.dead)).toBeNull();
+      expect(await lockedBy(keys.alive)).toBe(pools.alive);
+    } finally {
+      await alive.query("reset application_name");
+      alive.release();
+      await container.db.execute(
+        sql`update graphile_worker._private_jobs set locked_by = null, locked_at = null where key = ${keys.alive}`,
+      );
+      for (const key of Object.values(keys)) await container.db.execute(sql`select graphile_worker.remove_job(${key})`);
     }
   });
 });

@@ -1,4 +1,5 @@
-import { Logger as QueueLogger, parseCronItems, run, type Runner, type TaskList } from "graphile-worker";
+import { EventEmitter } from "node:events";
+import { Logger as QueueLogger, parseCronItems, run, type Runner, type TaskList, type WorkerEvents } from "graphile-worker";
 import type { Logger } from "pino";
 import type pg from "pg";
 import type { JobContext, JobDefinition } from "./job.ts";
@@ -20,18 +21,56 @@ export function runnableJobs(jobs: readonly JobDefinition[], context: JobContext
   return jobs.filter((job) => job.runsWith?.(context) ?? true);
 }
 
-export function startJobRunner({ pool, concurrency, jobs: registered, context }: JobRunnerOptions): Promise<Runner> {
+export async function startJobRunner({ pool, concurrency, jobs: registered, context }: JobRunnerOptions): Promise<Runner> {
   const jobs = runnableJobs(registered, context);
-  return run({
+  const events = new EventEmitter() as WorkerEvents;
+  events.on("pool:listen:success", ({ workerPool, client }) => {
+    client.query("select set_config('application_name', $1, false)", [`${PRESENCE_PREFIX}${workerPool.id}`]).catch(() => undefined);
+  });
+  // The connection goes back to the pool: it no longer speaks for the runner.
+  events.on("pool:listen:release", ({ client }) => void client.query("reset application_name").catch(() => undefined));
+  const runner = await run({
     pgPool: pool,
     concurrency,
     noHandleSignals: true,
+    events,
     logger: queueLogger(context.logger),
     taskList: taskListOf(jobs, context),
     parsedCronItems: parseCronItems(
       jobs.filter((job) => job.schedule).map((job) => ({ task: job.name, match: job.schedule as string, identifier: job.name })),
     ),
   });
+  const sweep = setInterval(() => {
+    unlockAbandonedJobs(pool).then(
+      (pools) => pools.length > 0 && context.logger.warn({ pools }, "jobs of a job runner that died unlocked: they run again"),
+      (error: unknown) => context.logger.warn({ err: error }, "looking for jobs of a job runner that died failed"),
+    );
+  }, SWEEP_EVERY_MS);
+  void runner.promise.finally(() => clearInterval(sweep)).catch(() => undefined);
+  return runner;
+}
+
+/**
+ * A runner shows that it is alive by the name of its LISTEN connection, which Postgres drops the moment its process
+ * dies. graphile-worker itself frees the jobs of a runner that died (killed, out of memory) only after four hours, and
+ * a named queue stays blocked behind such a job all that time.
+ */
+const PRESENCE_PREFIX = "job-runner:";
+/** Younger locks are left alone: a runner that has just started may not have named its connection yet. */
+const ABANDONED_AFTER_S = 5;
+const SWEEP_EVERY_MS = 5_000;
+
+/** Frees the jobs (and named queues) locked by runners that no longer exist; returns their ids. */
+export async function unlockAbandonedJobs(pool: pg.Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ locked_by: string }>(
+    `select distinct jobs.locked_by from graphile_worker.jobs
+      where jobs.locked_by is not null and jobs.locked_at < now() - make_interval(secs => $2)
+        and not exists (select 1 from pg_stat_activity where application_name = $1 || jobs.locked_by)`,
+    [PRESENCE_PREFIX, ABANDONED_AFTER_S],
+  );
+  const ids = rows.map((row) => row.locked_by);
+  if (ids.length > 0) await pool.query("select graphile_worker.force_unlock_workers($1::text[])", [ids]);
+  return ids;
 }
 
 function taskListOf(jobs: readonly JobDefinition[], context: JobContext): TaskList {

@@ -212,7 +212,7 @@ export class FakeStripe {
   }
 
   setCancelAtPeriodEnd(subscriptionId: string, cancel: boolean): FakeEvent {
-    return this.#updateSubscription(subscriptionId, { cancel_at_period_end: cancel ? "true" : "false" });
+    return this.updateSubscription(subscriptionId, { cancel_at_period_end: cancel ? "true" : "false" });
   }
 
   /** The subscription ended (canceled now, or its last period over). */
@@ -321,7 +321,7 @@ export class FakeStripe {
     ["POST", /^\/v1\/checkout\/sessions$/, (params, account) => this.#createSession(params, account)],
     ["GET", /^\/v1\/checkout\/sessions\/([^/]+)$/, (_, __, objectId) => this.#get(this.sessions, "checkout.session", objectId)],
     ["GET", /^\/v1\/subscriptions\/([^/]+)$/, (_, __, objectId) => this.#get(this.subscriptions, "subscription", objectId)],
-    ["POST", /^\/v1\/subscriptions\/([^/]+)$/, (params, _, objectId) => this.#updateSubscription(objectId, params).data.object],
+    ["POST", /^\/v1\/subscriptions\/([^/]+)$/, (params, _, objectId) => this.updateSubscription(objectId, params).data.object],
     ["DELETE", /^\/v1\/subscriptions\/([^/]+)$/, (_, __, objectId) => this.endSubscription(objectId).data.object],
     ["POST", /^\/v1\/billing_portal\/sessions$/, (params) => this.#createPortalSession(params)],
     ["POST", /^\/v1\/accounts$/, (params) => this.#createAccount(params)],
@@ -435,7 +435,7 @@ export class FakeStripe {
     return ((subscription.items as Json).data as Json[])[0] as Json;
   }
 
-  #updateSubscription(subscriptionId: string, params: Params): FakeEvent {
+  updateSubscription(subscriptionId: string, params: Params): FakeEvent {
     const subscription = this.#get(this.subscriptions, "subscription", subscriptionId);
     const previous: Json = {};
     if (params.cancel_at_period_end !== undefined) {
