@@ -1,10 +1,9 @@
 import { randomBytes, randomInt } from "node:crypto";
-import pg from "pg";
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStripe } from "../infra/stripe.ts";
 import { databaseUrl } from "../test/harness.ts";
-import { withDatabase } from "../test/services.ts";
+import { query, withDatabase } from "../test/services.ts";
 import { FakeStripe, type FakeEvent } from "../test/fake-stripe.ts";
 import { startCluster, waitFor, type ClusterProcess } from "../test/cluster-process.ts";
 
@@ -24,16 +23,6 @@ const DUPLICATE_SHARE = 0.2;
 const DELIVERIES = 2_000;
 const BAD_SIGNATURES = 60;
 const CONCURRENCY = 32;
-
-async function query<Row extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<Row[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<Row>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 function shuffle<T>(items: T[]): T[] {
   for (let index = items.length - 1; index > 0; index -= 1) {

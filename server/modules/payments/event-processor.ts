@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type Stripe from "stripe";
 import type { Database } from "../../infra/db/client.ts";
 import { StripeEventsRepository } from "./stripe-events.repo.ts";
-import type { StripeHandlers } from "./stripe-handlers.ts";
+import type { InboxEvent, StripeHandlers } from "./stripe-handlers.ts";
 
 export interface Attempt {
   number: number;
@@ -43,7 +43,7 @@ export class EventProcessor {
     }
   }
 
-  async #handle(event: Parameters<StripeHandlers["handling"]>[0]): Promise<void> {
+  async #handle(event: InboxEvent): Promise<void> {
     const handling = this.handlers.handling(event);
     if (!handling) {
       await this.#events.finish(this.db, event.id, "ignored");
