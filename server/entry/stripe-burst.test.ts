@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from "node:crypto";
+import pg from "pg";
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStripe } from "../infra/stripe.ts";
@@ -58,6 +59,9 @@ describe("a burst of Stripe webhooks while the background worker is killed", () 
   let fake: FakeStripe;
   let stripe: Stripe;
   let cluster: ClusterProcess | undefined;
+  /** One connection for the whole test: polling does not open one per check. */
+  let db: pg.Client | undefined;
+  const select = async <Row extends pg.QueryResultRow>(text: string): Promise<Row[]> => (await (db as pg.Client).query<Row>(text)).rows;
 
   beforeAll(async () => {
     await query(adminUrl, `create database ${database}`);
@@ -77,9 +81,12 @@ describe("a burst of Stripe webhooks while the background worker is killed", () 
       },
     });
     await cluster.waitUntilServing();
+    db = new pg.Client({ connectionString: url });
+    await db.connect();
   }, 90_000);
 
   afterAll(async () => {
+    await db?.end();
     await cluster?.kill();
     await fake?.close();
     await query(adminUrl, `drop database if exists ${database} with (force)`);
@@ -128,8 +135,7 @@ describe("a burst of Stripe webhooks while the background worker is killed", () 
     async () => {
       const running = cluster as ClusterProcess;
       const communityIds = (
-        await query<{ id: string }>(
-          url,
+        await select<{ id: string }>(
           `insert into communities (slug, name) select 'burst-' || n, 'Burst ' || n from generate_series(1, ${COMMUNITIES}) n returning id`,
         )
       ).map((row) => row.id);
@@ -160,18 +166,15 @@ describe("a burst of Stripe webhooks while the background worker is killed", () 
 
       const unfinished = async () =>
         (
-          await query<{ count: number }>(
-            url,
-            `select count(*)::int as count from stripe_events where status not in ('processed', 'ignored')`,
-          )
+          await select<{ count: number }>(`select count(*)::int as count from stripe_events where status not in ('processed', 'ignored')`)
         )[0]?.count;
       await waitFor(async () => (await unfinished()) === 0, 60_000, "every stored event to be processed");
       const drainedAt = performance.now();
 
-      const events = await query<{ id: string; status: string; attempts: number }>(url, `select id, status, attempts from stripe_events`);
+      const events = await select<{ id: string; status: string; attempts: number }>(`select id, status, attempts from stripe_events`);
       expect(events.map((event) => event.id).sort()).toEqual(distinct.map((event) => event.id).sort());
       expect(events.filter((event) => event.status !== "processed")).toEqual([]);
-      const jobsLeft = await query<{ count: number }>(url, `select count(*)::int as count from graphile_worker.jobs`);
+      const jobsLeft = await select<{ count: number }>(`select count(*)::int as count from graphile_worker.jobs`);
       expect(jobsLeft[0]?.count).toBe(0);
       // Each event's effect applied once: no event was processed twice, whatever was killed meanwhile.
       const processedLines = running.lines.flatMap((line) =>
@@ -182,6 +185,7 @@ describe("a burst of Stripe webhooks while the background worker is killed", () 
       // The jobs it held were freed at once, not after graphile-worker's four hours.
       expect(running.lines.some((line) => line.json?.msg === "jobs of a job runner that died unlocked: they run again")).toBe(true);
 
+      expect(running.stderrText()).toBe("");
       await expectNewestStates(subscriptions, accounts);
       const rerun = events.filter((event) => event.attempts > 1).length;
       console.info(
@@ -193,8 +197,7 @@ describe("a burst of Stripe webhooks while the background worker is killed", () 
   );
 
   async function expectNewestStates(subscriptionIds: string[], accountIds: string[]): Promise<void> {
-    const rows = await query<{ id: string; status: string; plan: string; cancel: boolean; end: Date; community_plan: string }>(
-      url,
+    const rows = await select<{ id: string; status: string; plan: string; cancel: boolean; end: Date; community_plan: string }>(
       `select s.stripe_subscription_id as id, s.status, s.plan_id as plan, s.cancel_at_period_end as cancel,
               s.current_period_end as end, c.plan as community_plan
          from subscriptions s join communities c on c.id = s.community_id`,
@@ -213,8 +216,7 @@ describe("a burst of Stripe webhooks while the background worker is killed", () 
         community_plan: remote.status === "active" ? plan : expect.any(String),
       });
     }
-    const accountRows = await query<{ id: string; charges: boolean; payouts: boolean; due: string[] }>(
-      url,
+    const accountRows = await select<{ id: string; charges: boolean; payouts: boolean; due: string[] }>(
       `select stripe_account_id as id, charges_enabled as charges, payouts_enabled as payouts, requirements_due as due from connected_accounts`,
     );
     expect(accountRows.sort((a, b) => a.id.localeCompare(b.id))).toEqual(
@@ -225,8 +227,7 @@ describe("a burst of Stripe webhooks while the background worker is killed", () 
         })
         .sort((a, b) => a.id.localeCompare(b.id)),
     );
-    const versions = await query<{ object_id: string; last_event_created: string }>(
-      url,
+    const versions = await select<{ object_id: string; last_event_created: string }>(
       `select object_id, last_event_created from stripe_object_versions`,
     );
     const newest = new Map<string, number>();

@@ -3,7 +3,8 @@ import { eq, inArray, sql } from "drizzle-orm";
 import { pino } from "pino";
 import type { Runner } from "graphile-worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sessions } from "../../shared/schema/index.ts";
+import pg from "pg";
+import { jobRunners, sessions } from "../../shared/schema/index.ts";
 import { loadConfig } from "../config/env.ts";
 import { buildContainer, type Container } from "../container.ts";
 import { enqueueJob } from "../infra/queue.ts";
@@ -77,13 +78,22 @@ describe("the job queue", () => {
     }
   });
 
-  it("frees the jobs of a runner that died at once, never those of a runner alive", async () => {
+  it("frees the jobs of a runner that died within seconds, never those of a runner alive", async () => {
     const alive = await container.pool.connect();
     const keys = { dead: `dead-${randomUUID()}`, alive: `alive-${randomUUID()}` };
+    const pools = { dead: `pool-dead-${randomUUID()}`, alive: `pool-alive-${randomUUID()}` };
     try {
-      const pools = { dead: `pool-dead-${randomUUID()}`, alive: `pool-alive-${randomUUID()}` };
-      // What a live runner's LISTEN connection is named (see startJobRunner).
-      await alive.query("select set_config('application_name', $1, false)", [`job-runner:${pools.alive}`]);
+      // As runners register their LISTEN connection's backend: the dead one's backend has ended since.
+      const backend = async (client: { query: typeof alive.query }) =>
+        ((await client.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0] as { pid: number }).pid;
+      const gone = new pg.Client({ connectionString: container.config.database.directUrl });
+      await gone.connect();
+      const gonePid = await backend(gone);
+      await gone.end();
+      await container.db.insert(jobRunners).values([
+        { poolId: pools.dead, listenPid: gonePid, updatedAt: sql`now() - interval '1 minute'` },
+        { poolId: pools.alive, listenPid: await backend(alive) },
+      ]);
       for (const which of ["dead", "alive"] as const) {
         await enqueueJob(container.db, cleanupJob, {}, { jobKey: keys[which], runAt: new Date(Date.now() + 3_600_000) });
         await container.db.execute(
@@ -96,13 +106,44 @@ describe("the job queue", () => {
           .rows[0]?.locked_by;
       expect(await lockedBy(keys.dead)).toBeNull();
       expect(await lockedBy(keys.alive)).toBe(pools.alive);
+      const registered = await container.db
+        .select({ poolId: jobRunners.poolId })
+        .from(jobRunners)
+        .where(inArray(jobRunners.poolId, Object.values(pools)));
+      expect(registered).toEqual([{ poolId: pools.alive }]);
     } finally {
-      await alive.query("reset application_name");
       alive.release();
       await container.db.execute(
         sql`update graphile_worker._private_jobs set locked_by = null, locked_at = null where key = ${keys.alive}`,
       );
       for (const key of Object.values(keys)) await container.db.execute(sql`select graphile_worker.remove_job(${key})`);
+      await container.db.delete(jobRunners).where(eq(jobRunners.poolId, pools.alive));
+    }
+  });
+
+  it("registers each runner with the backend of its LISTEN connection", async () => {
+    const startedAt = new Date();
+    const runner = await startJobRunner({
+      pool: container.pool,
+      concurrency: 1,
+      jobs: [cleanupJob],
+      context: { db: container.db, logger: container.logger },
+    });
+    try {
+      await expect
+        .poll(
+          async () =>
+            (
+              await container.db.execute<{ alive: boolean }>(
+                sql`select exists (select 1 from job_runners join pg_stat_activity on pid = listen_pid
+                      where updated_at >= ${startedAt.toISOString()}::timestamptz and query ilike 'LISTEN%') as alive`,
+              )
+            ).rows[0]?.alive,
+          { timeout: 5_000, interval: 50 },
+        )
+        .toBe(true);
+    } finally {
+      await runner.stop();
     }
   });
 });

@@ -24,11 +24,12 @@ export function runnableJobs(jobs: readonly JobDefinition[], context: JobContext
 export async function startJobRunner({ pool, concurrency, jobs: registered, context }: JobRunnerOptions): Promise<Runner> {
   const jobs = runnableJobs(registered, context);
   const events = new EventEmitter() as WorkerEvents;
+  // On another connection than the LISTEN one: graphile-worker is issuing its LISTEN on that one right now.
   events.on("pool:listen:success", ({ workerPool, client }) => {
-    client.query("select set_config('application_name', $1, false)", [`${PRESENCE_PREFIX}${workerPool.id}`]).catch(() => undefined);
+    registerRunner(pool, workerPool.id, (client as unknown as { processID: number }).processID).catch((error: unknown) =>
+      context.logger.warn({ err: error }, "registering the job runner failed: its jobs are freed only after 4 hours if it dies"),
+    );
   });
-  // The connection goes back to the pool: it no longer speaks for the runner.
-  events.on("pool:listen:release", ({ client }) => void client.query("reset application_name").catch(() => undefined));
   const runner = await run({
     pgPool: pool,
     concurrency,
@@ -51,25 +52,40 @@ export async function startJobRunner({ pool, concurrency, jobs: registered, cont
 }
 
 /**
- * A runner shows that it is alive by the name of its LISTEN connection, which Postgres drops the moment its process
- * dies. graphile-worker itself frees the jobs of a runner that died (killed, out of memory) only after four hours, and
- * a named queue stays blocked behind such a job all that time.
+ * A runner that dies (killed, out of memory) leaves its jobs locked; graphile-worker itself frees them only after four
+ * hours, and a named queue waits behind such a job all that time. So each runner registers the Postgres backend of its
+ * LISTEN connection, which ends the moment its process dies, and every runner frees the jobs of runners whose backend
+ * is gone.
  */
-const PRESENCE_PREFIX = "job-runner:";
-/** Younger locks are left alone: a runner that has just started may not have named its connection yet. */
+async function registerRunner(pool: pg.Pool, poolId: string, listenPid: number): Promise<void> {
+  await pool.query(
+    `insert into job_runners (pool_id, listen_pid) values ($1, $2)
+     on conflict (pool_id) do update set listen_pid = excluded.listen_pid, updated_at = now()`,
+    [poolId, listenPid],
+  );
+}
+
+/** Younger locks are left alone: a runner that has just started may not be registered yet. */
 const ABANDONED_AFTER_S = 5;
 const SWEEP_EVERY_MS = 5_000;
 
-/** Frees the jobs (and named queues) locked by runners that no longer exist; returns their ids. */
+/** Frees the jobs (and named queues) locked by runners whose LISTEN backend is gone; returns their ids. */
 export async function unlockAbandonedJobs(pool: pg.Pool): Promise<string[]> {
   const { rows } = await pool.query<{ locked_by: string }>(
     `select distinct jobs.locked_by from graphile_worker.jobs
-      where jobs.locked_by is not null and jobs.locked_at < now() - make_interval(secs => $2)
-        and not exists (select 1 from pg_stat_activity where application_name = $1 || jobs.locked_by)`,
-    [PRESENCE_PREFIX, ABANDONED_AFTER_S],
+      where jobs.locked_by is not null and jobs.locked_at < now() - make_interval(secs => $1)
+        and not exists (
+          select 1 from job_runners join pg_stat_activity on pg_stat_activity.pid = job_runners.listen_pid
+           where job_runners.pool_id = jobs.locked_by)`,
+    [ABANDONED_AFTER_S],
   );
   const ids = rows.map((row) => row.locked_by);
   if (ids.length > 0) await pool.query("select graphile_worker.force_unlock_workers($1::text[])", [ids]);
+  await pool.query(
+    `delete from job_runners where updated_at < now() - make_interval(secs => $1)
+        and not exists (select 1 from pg_stat_activity where pg_stat_activity.pid = job_runners.listen_pid)`,
+    [ABANDONED_AFTER_S],
+  );
   return ids;
 }
 

@@ -6,3 +6,4 @@ export * from "./plans.ts";
 export * from "./communities.ts";
 export * from "./events.ts";
 export * from "./payments.ts";
+export * from "./jobs.ts";

@@ -17,14 +17,14 @@ const SIGNATURE_TOLERANCE_S = 300;
 
 export type WebhookSource = "platform" | "connect";
 
-/** What the inbox needs of an event; the rest is kept as it came, in the payload. */
 const stripeId = z.string().regex(/^\w{1,255}$/, "not a Stripe id");
-export const storableEvent = z.object({
+/** What the inbox needs of an event; every other field is kept as it came, in the payload. */
+export const storableEvent = z.looseObject({
   id: stripeId,
   type: z.string().regex(/^[\w.]{1,255}$/, "not a Stripe event type"),
   created: z.number().int().nonnegative(),
   account: stripeId.nullish(),
-  data: z.object({ object: z.object({ id: stripeId.optional() }).passthrough() }),
+  data: z.looseObject({ object: z.looseObject({ id: stripeId.optional() }) }),
 });
 
 /** JSON's escape of NUL, which Postgres refuses in jsonb: only a signed body can carry one, still a 400, not a 500. */

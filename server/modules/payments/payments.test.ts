@@ -121,6 +121,8 @@ describe("the Stripe webhook inbox and its processing", () => {
         account: null,
       });
       expect(await jobsOf(created.id)).toBe(1);
+      // The payload is the event as Stripe sent it, every field kept.
+      expect((await storedEvent(created.id))?.payload).toEqual(created);
     });
 
     it("refuses a wrong, missing or stale signature with 400, and the other endpoint's secret", async () => {
