@@ -131,7 +131,7 @@ describe("a burst of Stripe webhooks while the background worker is killed", () 
 
   it(
     "stores every valid event once, refuses the bad ones, processes each exactly once and leaves the newest states",
-    { timeout: 90_000 },
+    { timeout: 120_000 },
     async () => {
       const running = cluster as ClusterProcess;
       const communityIds = (
@@ -168,7 +168,7 @@ describe("a burst of Stripe webhooks while the background worker is killed", () 
         (
           await select<{ count: number }>(`select count(*)::int as count from stripe_events where status not in ('processed', 'ignored')`)
         )[0]?.count;
-      await waitFor(async () => (await unfinished()) === 0, 60_000, "every stored event to be processed");
+      await waitFor(async () => (await unfinished()) === 0, 75_000, "every stored event to be processed");
       const drainedAt = performance.now();
 
       const events = await select<{ id: string; status: string; attempts: number }>(`select id, status, attempts from stripe_events`);
