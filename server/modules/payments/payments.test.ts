@@ -243,6 +243,23 @@ describe("the Stripe webhook inbox and its processing", () => {
       }
     });
 
+    it("does not let a late event of an ended subscription replace the community's new one", async () => {
+      const community = await insertCommunity(server, []);
+      const first = await checkout(community.id, { community_id: community.id });
+      fake.advanceClock(1);
+      const ended = fake.endSubscription(first.subscriptionId);
+      fake.advanceClock(1);
+      const second = await checkout(community.id, { community_id: community.id });
+      for (const event of [first.created, second.completed]) {
+        await fake.deliver(platform(), event, PLATFORM_SECRET);
+        await waitForStatus(event.id, "processed");
+      }
+      await fake.deliver(platform(), ended, PLATFORM_SECRET);
+      await waitForStatus(ended.id, "processed");
+      expect(await subscriptionOf(community.id)).toMatchObject({ stripeSubscriptionId: second.subscriptionId, status: "active" });
+      expect(await planOf(community.id)).toBe("pro");
+    });
+
     it("never lets an older event revert a newer one: it is marked processed without being applied", async () => {
       const community = await insertCommunity(server, []);
       const { created, subscriptionId } = await checkout(community.id, { community_id: community.id });

@@ -37,6 +37,11 @@ const communityId = z.uuid();
 /** The community a Stripe object names, if it names one in a shape that can be ours. */
 const namedCommunity = (value: unknown) => (communityId.safeParse(value).success ? (value as string) : undefined);
 
+/** Where an invoice names its subscription, in the API version the SDK pins. */
+const invoiceParent = z.object({
+  parent: z.object({ subscription_details: z.object({ subscription: z.string() }).nullable() }).nullable(),
+});
+
 /** Statuses whose subscription pays for its plan now. */
 const PAYING = new Set(["active", "trialing"]);
 /** Statuses of a subscription that is over: the community is back on the free plan. */
@@ -62,9 +67,7 @@ class SubscriptionHandler {
       return object.mode === "subscription" ? stringField(object, "subscription") : undefined;
     if (event.type === "invoice.payment_failed") {
       // Extension point: the dunning email to the community's owners is sent from here once emails exist.
-      const parent = z
-        .object({ parent: z.object({ subscription_details: z.object({ subscription: z.string() }).nullable() }).nullable() })
-        .safeParse(object);
+      const parent = invoiceParent.safeParse(object);
       return parent.success ? (parent.data.parent?.subscription_details?.subscription ?? undefined) : undefined;
     }
     return undefined;
@@ -90,7 +93,7 @@ class SubscriptionHandler {
     if (!community || !(await this.#billing.communityExists(tx, community))) {
       throw new Error(`subscription ${subscription.id} is linked to no community here yet`);
     }
-    const current = linked?.communityId === community ? linked : await this.#billing.lockCommunitySubscription(tx, community);
+    const current = linked ?? (await this.#billing.lockCommunitySubscription(tx, community));
     // A late event of an earlier subscription that is over does not replace the community's newer one.
     const replacesAnother = current?.stripeSubscriptionId && current.stripeSubscriptionId !== subscription.id;
     if (replacesAnother && !PAYING.has(subscription.status) && subscription.status !== "past_due") return;
