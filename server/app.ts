@@ -14,6 +14,7 @@ import { checkinsModule } from "./modules/checkins/index.ts";
 import { plansModule } from "./modules/plans/index.ts";
 import { billingModule } from "./modules/billing/index.ts";
 import { duesModule } from "./modules/dues/index.ts";
+import { paymentsModule } from "./modules/payments/index.ts";
 import { csrfProtection } from "./http/middleware/csrf.ts";
 import { authenticate } from "./http/middleware/auth.ts";
 import { opsOnly } from "./http/middleware/ops-token.ts";
@@ -21,7 +22,7 @@ import { JSON_BODY_LIMIT } from "./http/validate.ts";
 
 /**
  * The Express application, without listening (tests and the web worker both use
- * it). Order matters: request id and latency line first, probes and operators'
+ * it). Order matters: request id and latency line first, probes, Stripe's webhooks and operators'
  * endpoints before sessions (neither may depend on Redis or a cookie), sessions and the signed-in user, the
  * cross-site check, the feature routers (each route reads its own JSON body,
  * after its own access check), then 404 and the one error handler.
@@ -37,9 +38,13 @@ export function createApp(container: Container): Express {
   app.use(requestLog(logger));
   app.use(helmet());
   app.use("/api/health", healthRoutes(container.health, config.opsToken));
+  const payments = paymentsModule(container);
+  // Stripe's deliveries: authenticated by their signature, no session, no cross-site check.
+  app.use("/api/webhooks", payments.webhooks);
   // Operators' endpoints: a bearer token, no session, no cross-site check (no browser sends it).
   const ops = express.Router();
   ops.use(opsOnly(config.opsToken, config.production));
+  ops.use(payments.ops);
   ops.use(notFoundHandler);
   app.use("/api/ops", ops);
 

@@ -1,6 +1,7 @@
-import { buildContainer } from "../container.ts";
+import { buildContainer, type Container } from "../container.ts";
+import type { JobContext } from "../jobs/job.ts";
 import { createLogger, type Logger } from "../infra/logger.ts";
-import { startJobRunner, type JobRunner, type JobRunnerOptions } from "../jobs/runner.ts";
+import { runnableJobs, startJobRunner, type JobRunner, type JobRunnerOptions } from "../jobs/runner.ts";
 import { DeadRunnerLocks } from "../jobs/dead-runners.ts";
 import { jobRegistry } from "../jobs/registry.ts";
 import { failBoot, listenForShutdown, loadConfigOrExit, logStrayErrors, sleep, tellPrimary } from "./child-process.ts";
@@ -64,6 +65,11 @@ function keepJobRunnerRunning(options: JobRunnerOptions, deadRunners: DeadRunner
   };
 }
 
+/** What jobs may use: the database, the log and, when payments are on, the Stripe client and its settings. */
+function jobContext({ db, logger, stripe, config }: Container): JobContext {
+  return { db, logger, stripe: stripe && config.stripe ? { client: stripe, settings: config.stripe } : undefined };
+}
+
 async function startBackgroundWorker(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger({ level: config.logLevel, role: "worker" });
@@ -72,6 +78,7 @@ async function startBackgroundWorker(): Promise<void> {
   let stopping = false;
   try {
     const container = await buildContainer(config, "worker", logger);
+    const context = jobContext(container);
     // One connection is the queue's LISTEN; the rest run jobs.
     const concurrency = config.queueConcurrency ?? Math.max(1, config.plan.poolMaxPerProcess - 1);
     const deadRunners = new DeadRunnerLocks(container.pool, logger, DEAD_RUNNER_MEMORY_MS);
@@ -79,11 +86,7 @@ async function startBackgroundWorker(): Promise<void> {
       if (isPrimaryMessage(message) && message.type === "dead-job-runners") deadRunners.add(message.lockedBy);
     });
     deadRunners.start();
-    const jobs = keepJobRunnerRunning(
-      { pool: container.pool, concurrency, jobs: jobRegistry, context: { db: container.db, logger } },
-      deadRunners,
-      logger,
-    );
+    const jobs = keepJobRunnerRunning({ pool: container.pool, concurrency, jobs: jobRegistry, context }, deadRunners, logger);
     shutdownControl.onShutdown(async () => {
       stopping = true;
       await jobs.stop();
@@ -92,7 +95,7 @@ async function startBackgroundWorker(): Promise<void> {
       logger.info("stopped");
     });
     await jobs.started;
-    logger.info({ concurrency, jobs: jobRegistry.map((job) => job.name) }, "ready");
+    logger.info({ concurrency, jobs: runnableJobs(jobRegistry, context).map((job) => job.name) }, "ready");
     await tellPrimary({ type: "ready" });
   } catch (error) {
     // Asked to stop while waiting for the database: the shutdown in progress ends the process.

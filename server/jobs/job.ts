@@ -1,10 +1,16 @@
 import type { z } from "zod";
 import type { Logger } from "pino";
+import type Stripe from "stripe";
 import type { Database } from "../infra/db/client.ts";
+import type { AppEnv } from "../config/env.ts";
 
 export interface JobContext {
   db: Database;
   logger: Logger;
+  /** Absent when payments are off (no Stripe key). */
+  stripe?: { client: Stripe; settings: NonNullable<AppEnv["stripe"]> };
+  /** Which run of this job this is, set by the runner: a handler that records its own failures knows when it is the last. */
+  attempt?: { number: number; last: boolean };
 }
 
 /**
@@ -16,6 +22,11 @@ export interface JobDefinition<Payload extends z.ZodType = z.ZodType> {
   payload: Payload;
   /** Crontab expression for periodic jobs (run by the worker's scheduler, once per tick across instances). */
   schedule?: string;
+  /**
+   * Whether a worker with this context runs the job: one without what the job needs (payments off) leaves its jobs in
+   * the queue for a worker that has it, rather than failing them.
+   */
+  runsWith?(context: JobContext): boolean;
   handle(payload: z.infer<Payload>, context: JobContext): Promise<void>;
 }
 

@@ -1,5 +1,8 @@
 import type { JobDefinition } from "./job.ts";
 import { cleanupJob } from "../modules/maintenance/index.ts";
+// The jobs files, not the module's index: the background worker loads no routes.
+import { processStripeEventJob } from "../modules/payments/stripe-events.jobs.ts";
+import { reconcileStripeEventsJob } from "../modules/payments/reconciliation.jobs.ts";
 
 /** Every job the background worker runs: an explicit list, so what runs is read here, not discovered. */
-export const jobRegistry: readonly JobDefinition[] = [cleanupJob];
+export const jobRegistry: readonly JobDefinition[] = [cleanupJob, processStripeEventJob, reconcileStripeEventsJob];

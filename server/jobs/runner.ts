@@ -22,7 +22,13 @@ export interface JobRunner {
  * accepted is lost), are picked up at once through LISTEN/NOTIFY, retried with
  * backoff, and periodic jobs fire once per tick across every instance.
  */
-export async function startJobRunner({ pool, concurrency, jobs, context }: JobRunnerOptions): Promise<JobRunner> {
+/** The jobs a worker with this context runs (see JobDefinition.runsWith). */
+export function runnableJobs(jobs: readonly JobDefinition[], context: JobContext): JobDefinition[] {
+  return jobs.filter((job) => job.runsWith?.(context) ?? true);
+}
+
+export async function startJobRunner({ pool, concurrency, jobs: registered, context }: JobRunnerOptions): Promise<JobRunner> {
+  const jobs = runnableJobs(registered, context);
   // graphile-worker names its worker pool only in this event, emitted while `run` builds it.
   const events: WorkerEvents = new EventEmitter();
   let lockedBy: string | undefined;
@@ -49,11 +55,12 @@ function taskListOf(jobs: readonly JobDefinition[], context: JobContext): TaskLi
   return Object.fromEntries(
     jobs.map((job) => [
       job.name,
-      async (rawPayload: unknown, helpers: { job: { id: string; attempts: number } }) => {
+      async (rawPayload: unknown, helpers: { job: { id: string; attempts: number; max_attempts: number } }) => {
         const logger = context.logger.child({ job: job.name, jobId: helpers.job.id, attempt: helpers.job.attempts });
         // A payload that no longer matches its schema throws: the job fails visibly rather than running on bad data.
         const payload: unknown = job.payload.parse(rawPayload ?? {});
-        await job.handle(payload, { ...context, logger });
+        const attempt = { number: helpers.job.attempts, last: helpers.job.attempts >= helpers.job.max_attempts };
+        await job.handle(payload, { ...context, logger, attempt });
       },
     ]),
   );

@@ -41,6 +41,11 @@ const NOT_COMMUNITY_SCOPED: Record<string, string> = {
   "POST /api/communities/:slug/join": "what outsiders do to become members, open communities only (communities.test.ts)",
   "GET /api/tickets": "the caller's own tickets, in communities they belong to (tickets.test.ts)",
   "GET /api/plans": "public: the plans and their prices (plans.test.ts)",
+  "POST /api/webhooks/stripe": "Stripe's deliveries, authenticated by their signature (payments.test.ts)",
+  "POST /api/webhooks/stripe/connect": "Stripe's deliveries, authenticated by their signature (payments.test.ts)",
+  "GET /api/ops/webhooks": "operators' endpoint, behind OPS_TOKEN",
+  "GET /api/ops/webhooks/stats": "operators' endpoint, behind OPS_TOKEN",
+  "POST /api/ops/webhooks/:id/replay": "operators' endpoint, behind OPS_TOKEN",
 };
 
 describe("tenant isolation", () => {
