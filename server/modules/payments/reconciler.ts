@@ -1,6 +1,6 @@
 import type Stripe from "stripe";
 import type { Database } from "../../infra/db/client.ts";
-import { BillingRepository } from "./billing.repo.ts";
+import { DuesRepository } from "../dues/dues.repo.ts";
 import { InboxService, storableEvent } from "./inbox.service.ts";
 import { StripeEventsRepository } from "./stripe-events.repo.ts";
 import { StripeHandlers, type HandlerSettings } from "./stripe-handlers.ts";
@@ -27,7 +27,7 @@ export interface ReconciliationResult {
  */
 export class Reconciler {
   readonly #events = new StripeEventsRepository();
-  readonly #billing = new BillingRepository();
+  readonly #accounts = new DuesRepository();
   readonly #inbox: InboxService;
 
   constructor(
@@ -44,7 +44,7 @@ export class Reconciler {
   }
 
   async reconcile(now = Math.floor(Date.now() / 1000)): Promise<ReconciliationResult> {
-    const accounts = await this.#billing.accountIds(this.db);
+    const accounts = await this.#accounts.accountIds(this.db);
     const result: ReconciliationResult = { sources: accounts.length + 1, listed: 0, stored: 0 };
     for (const account of [undefined, ...accounts]) {
       const { listed, stored } = await this.#reconcileSource(account, now);

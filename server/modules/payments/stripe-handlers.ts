@@ -1,7 +1,9 @@
 import type Stripe from "stripe";
 import { z } from "zod";
 import type { Executor } from "../../infra/db/client.ts";
-import { BillingRepository } from "./billing.repo.ts";
+// Repositories, not the modules' index files: the background worker loads no routes.
+import { BillingRepository } from "../billing/billing.repo.ts";
+import { DuesRepository } from "../dues/dues.repo.ts";
 
 /** An event as stored in the inbox: what handlers read of it. */
 export interface InboxEvent {
@@ -131,6 +133,7 @@ function periodEndOf(subscription: Stripe.Subscription): Date | null {
  * account not known here yet is linked through the community its metadata names.
  */
 class AccountHandler {
+  readonly #dues = new DuesRepository();
   readonly #billing = new BillingRepository();
 
   handling(event: InboxEvent): EventHandling | undefined {
@@ -145,12 +148,12 @@ class AccountHandler {
   }
 
   async apply(tx: Executor, account: Stripe.Account): Promise<void> {
-    const linked = await this.#billing.lockAccount(tx, account.id);
+    const linked = await this.#dues.lockAccount(tx, account.id);
     const community = linked?.communityId ?? namedCommunity(account.metadata?.community_id);
     if (!community || !(await this.#billing.communityExists(tx, community))) {
       throw new Error(`connected account ${account.id} is linked to no community here yet`);
     }
-    await this.#billing.saveAccount(tx, community, {
+    await this.#dues.saveAccount(tx, community, {
       stripeAccountId: account.id,
       chargesEnabled: account.charges_enabled ?? false,
       payoutsEnabled: account.payouts_enabled ?? false,
