@@ -70,7 +70,7 @@ export function createApp(container: Container): Express {
   api.use(plans.routes);
   api.use(communitiesModule(container, plans.service, { membershipEnded: tickets.membershipEnded }));
   api.use(billingModule(container, access));
-  api.use(duesModule(container, access).routes);
+  api.use(duesModule(container, access));
   api.use(events.routes);
   api.use(tickets.routes);
   api.use(checkinsModule(container, events.access));

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseUrl } from "../test/harness.ts";
-import { withDatabase } from "../test/services.ts";
+import { ownDatabase, type OwnDatabase } from "../test/services.ts";
 import { primaryLine, startCluster, waitFor, type ClusterProcess, type JsonLine } from "../test/cluster-process.ts";
 
 /**
@@ -18,19 +18,19 @@ import { primaryLine, startCluster, waitFor, type ClusterProcess, type JsonLine 
 const RELEASE_BOUND_MS = 15_000;
 
 describe("a background worker killed while it holds jobs", () => {
-  const database = `dead_worker_${Date.now()}_${randomBytes(3).toString("hex")}`;
-  const admin = new pg.Pool({ connectionString: withDatabase(databaseUrl, "postgres"), max: 1 });
-  const direct = new pg.Pool({ connectionString: withDatabase(databaseUrl, database), max: 2 });
+  let database: OwnDatabase;
+  let direct: pg.Pool;
   let cluster: ClusterProcess | undefined;
   /** The name the killed worker's job runner locked its jobs under. */
   let deadRunner: string;
 
   beforeAll(async () => {
+    database = await ownDatabase(databaseUrl, "dead_worker");
+    direct = new pg.Pool({ connectionString: database.url, max: 2 });
     // The database is dropped with whatever is still connected to it: an idle connection of the pool may hear so.
     direct.on("error", () => undefined);
-    await admin.query(`create database ${database}`);
     cluster = await startCluster({
-      env: { DATABASE_URL: withDatabase(databaseUrl, database), REDIS_URL: undefined, WEB_CONCURRENCY: "1" },
+      env: { DATABASE_URL: database.url, REDIS_URL: undefined, WEB_CONCURRENCY: "1" },
     });
     await cluster.waitUntilServing();
     // graphile-worker logs each completed job with its row, whose locked_by names the runner that took it.
@@ -45,9 +45,8 @@ describe("a background worker killed while it holds jobs", () => {
 
   afterAll(async () => {
     await cluster?.kill();
-    await direct.end();
-    await admin.query(`drop database if exists ${database} with (force)`);
-    await admin.end();
+    await direct?.end();
+    await database?.drop();
   });
 
   /** A cleanup job, due now; its key. */

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseUrl } from "../test/harness.ts";
-import { query, withDatabase } from "../test/services.ts";
+import { ownDatabase, query, type OwnDatabase } from "../test/services.ts";
 import { startTcpProxy, type TcpProxy } from "../test/tcp-proxy.ts";
 import { getHealth, primaryLine, sleep, startCluster, waitFor, type ClusterProcess } from "../test/cluster-process.ts";
 
@@ -27,14 +27,14 @@ async function msUntil(from: number, check: () => boolean | Promise<boolean>, wh
 }
 
 describe("a 30 s database outage during which the background worker dies", () => {
-  const database = `outage_${Date.now()}_${randomBytes(3).toString("hex")}`;
-  const adminUrl = withDatabase(databaseUrl, "postgres");
-  const directUrl = withDatabase(databaseUrl, database);
+  let database: OwnDatabase;
+  let directUrl: string;
   let proxy: TcpProxy;
   let cluster: ClusterProcess | undefined;
 
   beforeAll(async () => {
-    await query(adminUrl, `create database ${database}`);
+    database = await ownDatabase(databaseUrl, "outage");
+    directUrl = database.url;
     const target = new URL(databaseUrl);
     proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
     const relayed = new URL(directUrl);
@@ -47,7 +47,7 @@ describe("a 30 s database outage during which the background worker dies", () =>
   afterAll(async () => {
     await cluster?.kill();
     await proxy?.close();
-    await query(adminUrl, `drop database if exists ${database} with (force)`);
+    await database?.drop();
   });
 
   it(

@@ -1,10 +1,10 @@
-import { randomBytes, randomInt } from "node:crypto";
+import { randomInt } from "node:crypto";
 import pg from "pg";
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStripe } from "../infra/stripe.ts";
 import { databaseUrl } from "../test/harness.ts";
-import { query, withDatabase } from "../test/services.ts";
+import { ownDatabase, type OwnDatabase } from "../test/services.ts";
 import { FakeStripe, type FakeEvent } from "../test/fake-stripe.ts";
 import { startCluster, waitFor, type ClusterProcess } from "../test/cluster-process.ts";
 
@@ -53,9 +53,7 @@ async function inParallel<T>(items: T[], limit: number, task: (item: T, index: n
 }
 
 describe("a burst of Stripe webhooks while the background worker is killed", () => {
-  const database = `stripe_burst_${Date.now()}_${randomBytes(3).toString("hex")}`;
-  const adminUrl = withDatabase(databaseUrl, "postgres");
-  const url = withDatabase(databaseUrl, database);
+  let database: OwnDatabase;
   let fake: FakeStripe;
   let stripe: Stripe;
   let cluster: ClusterProcess | undefined;
@@ -64,12 +62,12 @@ describe("a burst of Stripe webhooks while the background worker is killed", () 
   const select = async <Row extends pg.QueryResultRow>(text: string): Promise<Row[]> => (await (db as pg.Client).query<Row>(text)).rows;
 
   beforeAll(async () => {
-    await query(adminUrl, `create database ${database}`);
+    database = await ownDatabase(databaseUrl, "stripe_burst");
     fake = await FakeStripe.start();
     stripe = createStripe({ secretKey: "sk_test_burst", apiUrl: fake.url });
     cluster = await startCluster({
       env: {
-        DATABASE_URL: url,
+        DATABASE_URL: database.url,
         REDIS_URL: undefined,
         WEB_CONCURRENCY: "2",
         STRIPE_SECRET_KEY: "sk_test_burst",
@@ -81,7 +79,7 @@ describe("a burst of Stripe webhooks while the background worker is killed", () 
       },
     });
     await cluster.waitUntilServing();
-    db = new pg.Client({ connectionString: url });
+    db = new pg.Client({ connectionString: database.url });
     await db.connect();
   }, 90_000);
 
@@ -89,7 +87,7 @@ describe("a burst of Stripe webhooks while the background worker is killed", () 
     await db?.end();
     await cluster?.kill();
     await fake?.close();
-    await query(adminUrl, `drop database if exists ${database} with (force)`);
+    await database?.drop();
   });
 
   /** Subscriptions and accounts of each community, changed ROUNDS times, one second apart (Stripe's `created` is in seconds). */

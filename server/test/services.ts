@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import net from "node:net";
 import pg from "pg";
 
@@ -30,4 +31,24 @@ export async function query<Row extends pg.QueryResultRow>(url: string, text: st
   } finally {
     await client.end();
   }
+}
+
+export interface OwnDatabase {
+  url: string;
+  /** Drops it, with whatever is still connected to it. */
+  drop(): Promise<void>;
+}
+
+/**
+ * A database of a test's own on the server of `serverUrl`, for tests whose job runners must see no other test's jobs
+ * (and whose jobs no other test's runner may take): every test file of a run shares the run's database otherwise.
+ */
+export async function ownDatabase(serverUrl: string, prefix: string): Promise<OwnDatabase> {
+  const name = `${prefix}_${Date.now()}_${randomBytes(3).toString("hex")}`;
+  const adminUrl = withDatabase(serverUrl, "postgres");
+  await query(adminUrl, `create database ${name}`);
+  return {
+    url: withDatabase(serverUrl, name),
+    drop: async () => void (await query(adminUrl, `drop database if exists ${name} with (force)`)),
+  };
 }

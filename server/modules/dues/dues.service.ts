@@ -1,4 +1,3 @@
-import { z } from "zod";
 import type Stripe from "stripe";
 import type { DuesSettingsBody } from "../../../shared/api/dues.ts";
 import type { Page, PageQuery } from "../../../shared/api/pagination.ts";
@@ -6,7 +5,7 @@ import type { CommunityRow, ConnectedAccountRow, PaymentRow } from "../../../sha
 import type { Actor } from "../../core/actor.ts";
 import { AppError } from "../../core/app-error.ts";
 import { decodeCursor, toPage } from "../../core/pagination.ts";
-import type { Database, Executor } from "../../infra/db/client.ts";
+import type { Database } from "../../infra/db/client.ts";
 import { timestampIdCursor } from "../../infra/db/keyset.ts";
 import { requireStripe, type PaymentsSettings } from "../billing/index.ts";
 import { authorize, type Action, type CommunityAccess } from "../communities/index.ts";
@@ -14,25 +13,10 @@ import type { DuesRepository } from "./dues.repo.ts";
 
 const PAYMENTS_CURSOR = timestampIdCursor("payments");
 
-/** What a dues Checkout session carries, so that its payment is recorded for whom and for how long it was sold. */
-const duesMetadata = z.object({
-  kind: z.literal("dues"),
-  community_id: z.uuid(),
-  user_id: z.uuid(),
-  period_months: z.coerce.number().int().min(1),
-  application_fee_cents: z.coerce.number().int().min(0),
-});
-
 export interface DuesView {
   community: CommunityRow;
   account: ConnectedAccountRow | undefined;
   paidUntil: Date | null;
-}
-
-export interface RecordedPayment {
-  payment: PaymentRow;
-  /** Undefined when the payer had left the community: the money is recorded, there is no membership to extend. */
-  paidUntil: Date | undefined;
 }
 
 /**
@@ -143,35 +127,6 @@ export class DuesService {
       PAYMENTS_CURSOR,
       (row) => [row.createdAtKey, row.id] as const,
     );
-  }
-
-  /**
-   * Records a paid dues session (as Stripe says it is now) in the caller's transaction, once per session however often
-   * its event comes: a payment row, and the member's dues extended by the period they paid for. Undefined for a session
-   * that is not paid dues.
-   */
-  async recordPayment(tx: Executor, session: Stripe.Checkout.Session): Promise<RecordedPayment | undefined> {
-    const dues = duesMetadata.safeParse(session.metadata ?? {});
-    if (session.mode !== "payment" || session.payment_status !== "paid" || !dues.success) return undefined;
-    const {
-      community_id: communityId,
-      user_id: userId,
-      period_months: periodMonths,
-      application_fee_cents: applicationFeeCents,
-    } = dues.data;
-    const payment = await this.repo.insertPayment(tx, {
-      communityId,
-      userId,
-      stripeCheckoutSessionId: session.id,
-      stripePaymentIntentId: typeof session.payment_intent === "string" ? session.payment_intent : (session.payment_intent?.id ?? null),
-      amountCents: session.amount_total ?? 0,
-      applicationFeeCents,
-      currency: session.currency ?? "eur",
-    });
-    if (!payment) return undefined;
-    const paidUntil = await this.repo.extendDues(tx, communityId, userId, periodMonths);
-    if (paidUntil) await this.repo.setPaidUntil(tx, payment.id, paidUntil);
-    return { payment: { ...payment, paidUntil: paidUntil ?? null }, paidUntil };
   }
 
   private async communityFor(actor: Actor, slug: string, action: Action): Promise<CommunityRow> {

@@ -8,22 +8,20 @@ import { connectedAccounts, memberships, payments } from "../../../shared/schema
 import { FakeStripe } from "../../test/fake-stripe.ts";
 import { startTestServer, type TestServer } from "../../test/harness.ts";
 import { insertCommunity, signedInUsers, type TestCommunity, type TestUser } from "../../test/factories.ts";
-import { communityAccess } from "../communities/index.ts";
-import { duesModule, type DuesService } from "./index.ts";
+import { DuesPayments } from "./index.ts";
 
 const DAY_MS = 86_400_000;
 
 describe("membership dues through the community's Connect account", () => {
   let stripe: FakeStripe;
   let server: TestServer;
-  let dues: DuesService;
+  const duesPayments = new DuesPayments();
   let owner: TestUser;
   let admin: TestUser;
   let member: TestUser;
   beforeAll(async () => {
     stripe = await FakeStripe.start();
     server = await startTestServer({ STRIPE_SECRET_KEY: "sk_test_dues", STRIPE_API_URL: stripe.url, STRIPE_APPLICATION_FEE_PERCENT: "5" });
-    dues = duesModule(server.container, communityAccess()).service;
     [owner, admin, member] = (await signedInUsers(server, ["Olga Owner", "Ada Admin", "Mia Member"])) as [TestUser, TestUser, TestUser];
   });
   afterAll(async () => {
@@ -151,7 +149,7 @@ describe("membership dues through the community's Connect account", () => {
     const session = await paidSession(community);
     const before = Date.now();
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => server.container.db.transaction((tx) => dues.recordPayment(tx, session))),
+      Array.from({ length: 5 }, () => server.container.db.transaction((tx) => duesPayments.record(tx, session))),
     );
     expect(results.filter((result) => result !== undefined)).toHaveLength(1);
     const rows = await server.container.db.select().from(payments).where(eq(payments.stripeCheckoutSessionId, session.id));
@@ -169,9 +167,9 @@ describe("membership dues through the community's Connect account", () => {
     expect(members.items.find((item) => item.userId === member.id)?.duesPaidUntil).toBe(new Date(paidUntil).toISOString());
 
     // A second period paid before the first ends starts where the first ends.
-    await server.container.db.transaction((tx) => dues.recordPayment(tx, session));
+    await server.container.db.transaction((tx) => duesPayments.record(tx, session));
     const next = await paidSession(community);
-    const recorded = await server.container.db.transaction((tx) => dues.recordPayment(tx, next));
+    const recorded = await server.container.db.transaction((tx) => duesPayments.record(tx, next));
     expect(recorded?.paidUntil?.getTime()).toBeGreaterThan(paidUntil + 364 * DAY_MS);
   });
 
@@ -179,7 +177,7 @@ describe("membership dues through the community's Connect account", () => {
     const community = await readyCommunity();
     for (let index = 0; index < 3; index += 1) {
       const session = await paidSession(community);
-      await server.container.db.transaction((tx) => dues.recordPayment(tx, session));
+      await server.container.db.transaction((tx) => duesPayments.record(tx, session));
     }
     const first = (await (await admin.client.get(`/api/communities/${community.slug}/payments?limit=2`)).json()) as Page<PaymentDto>;
     expect(first.items).toHaveLength(2);

@@ -6,16 +6,10 @@ import { DuesRepository } from "./dues.repo.ts";
 import { duesRoutes, onboardingRefreshPath } from "./dues.routes.ts";
 import { DuesService } from "./dues.service.ts";
 
-export type { DuesService, RecordedPayment } from "./dues.service.ts";
-
-export interface DuesModule {
-  routes: Router;
-  /** Records paid dues sessions, for the Stripe event handlers. */
-  service: DuesService;
-}
+export { DuesPayments, type RecordedPayment } from "./dues-payments.ts";
 
 /** Membership dues and the community's payouts account: /communities/:slug/dues, /payouts, /payments */
-export function duesModule(container: Container, access: CommunityAccess): DuesModule {
+export function duesModule(container: Container, access: CommunityAccess): Router {
   const { config } = container;
   const refreshUrl = (slug: string) => new URL(onboardingRefreshPath(slug), config.appUrl).toString();
   const service = new DuesService(
@@ -26,5 +20,5 @@ export function duesModule(container: Container, access: CommunityAccess): DuesM
     paymentsSettings(config.appUrl, config.stripe),
     refreshUrl,
   );
-  return { routes: duesRoutes(service), service };
+  return duesRoutes(service);
 }

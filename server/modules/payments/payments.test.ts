@@ -15,22 +15,11 @@ import { loadConfig } from "../../config/env.ts";
 import { buildContainer, type Container } from "../../container.ts";
 import { startJobRunner } from "../../jobs/runner.ts";
 import { FakeStripe, type FakeEvent } from "../../test/fake-stripe.ts";
-import { captureLog, startTestServer, testEnv, type EnvOverrides, type TestServer } from "../../test/harness.ts";
+import { captureLog, startTestServer, testEnv, type TestServer } from "../../test/harness.ts";
 import { insertCommunity } from "../../test/factories.ts";
+import { CONNECT_SECRET, PLATFORM_SECRET, stripeEnv } from "../../test/stripe-env.ts";
 import { reconcileStripeEventsJob } from "./reconciliation.jobs.ts";
 import { processStripeEventJob, STRIPE_EVENT_MAX_ATTEMPTS } from "./stripe-events.jobs.ts";
-
-const PLATFORM_SECRET = "whsec_platform_test_secret";
-const CONNECT_SECRET = "whsec_connect_test_secret";
-
-const stripeEnv = (fake: FakeStripe): EnvOverrides => ({
-  STRIPE_SECRET_KEY: "sk_test_inbox",
-  STRIPE_API_URL: fake.url,
-  STRIPE_WEBHOOK_SECRET: PLATFORM_SECRET,
-  STRIPE_CONNECT_WEBHOOK_SECRET: CONNECT_SECRET,
-  STRIPE_PRICE_PRO: "price_pro",
-  STRIPE_PRICE_PREMIUM: "price_premium",
-});
 
 describe("the Stripe webhook inbox and its processing", () => {
   let fake: FakeStripe;

@@ -4,6 +4,7 @@ import type { Executor } from "../../infra/db/client.ts";
 // Repositories, not the modules' index files: the background worker loads no routes.
 import { BillingRepository } from "../billing/billing.repo.ts";
 import { DuesRepository } from "../dues/dues.repo.ts";
+import { DuesPayments } from "../dues/dues-payments.ts";
 
 /** An event as stored in the inbox: what handlers read of it. */
 export interface InboxEvent {
@@ -64,7 +65,7 @@ class SubscriptionHandler {
   subscriptionOf(event: InboxEvent): string | undefined {
     const object = objectOf(event);
     if (event.type.startsWith("customer.subscription.")) return stringField(object, "id");
-    // Mode payment is a member's dues: an extension point (see StripeHandlers).
+    // Mode payment is a member's dues (DuesHandler).
     if (event.type === "checkout.session.completed")
       return object.mode === "subscription" ? stringField(object, "subscription") : undefined;
     if (event.type === "invoice.payment_failed") {
@@ -163,6 +164,27 @@ class AccountHandler {
   }
 }
 
+/**
+ * A member's dues paid through Checkout (mode payment, as destination charges created on the platform, so the event is
+ * the platform's): a payment row and the member's dues extended by the period sold, once per session.
+ */
+class DuesHandler {
+  readonly #payments = new DuesPayments();
+
+  handling(event: InboxEvent): EventHandling | undefined {
+    const object = objectOf(event);
+    const sessionId = stringField(object, "id");
+    if (event.type !== "checkout.session.completed" || object.mode !== "payment" || !sessionId) return undefined;
+    return {
+      objectId: sessionId,
+      fetch: (stripe) => stripe.checkout.sessions.retrieve(sessionId),
+      apply: async (tx, state) => {
+        await this.#payments.record(tx, state as Stripe.Checkout.Session);
+      },
+    };
+  }
+}
+
 /** The event types the product acts on; any other is stored as `ignored`. */
 export const HANDLED_EVENT_TYPES = [
   "checkout.session.completed",
@@ -173,15 +195,11 @@ export const HANDLED_EVENT_TYPES = [
   "account.updated",
 ] as const;
 
-/**
- * Which handler acts on an event, and on which object; undefined when the product has nothing to do with it. Extension
- * points, not handled yet: a member's dues paid through Checkout (`checkout.session.completed` of mode payment, with a
- * `payments` row and the member's `dues_paid_until`), receipts and dunning emails. Their events are stored as `ignored`
- * and can be replayed once they are handled.
- */
+/** Which handler acts on an event, and on which object; undefined when the product has nothing to do with it. */
 export class StripeHandlers {
   readonly #subscriptions: SubscriptionHandler;
   readonly #accounts = new AccountHandler();
+  readonly #dues = new DuesHandler();
 
   constructor(settings: HandlerSettings) {
     this.#subscriptions = new SubscriptionHandler(settings);
@@ -189,6 +207,6 @@ export class StripeHandlers {
 
   handling(event: InboxEvent): EventHandling | undefined {
     if (!(HANDLED_EVENT_TYPES as readonly string[]).includes(event.type)) return undefined;
-    return this.#subscriptions.handling(event) ?? this.#accounts.handling(event);
+    return this.#subscriptions.handling(event) ?? this.#dues.handling(event) ?? this.#accounts.handling(event);
   }
 }
