@@ -11,6 +11,7 @@ import { communitiesModule, communityAccess } from "./modules/communities/index.
 import { eventsModule } from "./modules/events/index.ts";
 import { ticketsModule } from "./modules/tickets/index.ts";
 import { checkinsModule } from "./modules/checkins/index.ts";
+import { emailsModule } from "./modules/emails/index.ts";
 import { csrfProtection } from "./http/middleware/csrf.ts";
 import { authenticate } from "./http/middleware/auth.ts";
 import { opsOnly } from "./http/middleware/ops-token.ts";
@@ -34,9 +35,12 @@ export function createApp(container: Container): Express {
   app.use(requestLog(logger));
   app.use(helmet());
   app.use("/api/health", healthRoutes(container.health, config.opsToken));
+  const emails = emailsModule(container);
+  app.use("/api/webhooks/sendgrid", emails.webhookRoutes);
   // Operators' endpoints: a bearer token, no session, no cross-site check (no browser sends it).
   const ops = express.Router();
   ops.use(opsOnly(config.opsToken, config.production));
+  ops.use(emails.opsRoutes);
   ops.use(notFoundHandler);
   app.use("/api/ops", ops);
 

@@ -69,10 +69,7 @@ async function startBackgroundWorker(): Promise<void> {
     const container = await buildContainer(config, "worker", logger);
     // One connection is the queue's LISTEN; the rest run jobs.
     const concurrency = config.queueConcurrency ?? Math.max(1, config.plan.poolMaxPerProcess - 1);
-    const jobs = keepJobRunnerRunning(
-      { pool: container.pool, concurrency, jobs: jobRegistry, context: { db: container.db, logger } },
-      logger,
-    );
+    const jobs = keepJobRunnerRunning({ pool: container.pool, concurrency, jobs: jobRegistry, context: container }, logger);
     shutdownControl.onShutdown(async () => {
       stopping = true;
       await jobs.stop();

@@ -1,10 +1,15 @@
 import type { z } from "zod";
 import type { Logger } from "pino";
 import type { Database } from "../infra/db/client.ts";
+import type { Mailer } from "../infra/mailer.ts";
+import type { AppEnv } from "../config/env.ts";
 
 export interface JobContext {
   db: Database;
   logger: Logger;
+  config: AppEnv;
+  /** Undefined without a SendGrid key. */
+  mailer: Mailer | undefined;
 }
 
 /**

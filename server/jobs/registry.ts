@@ -1,5 +1,6 @@
 import type { JobDefinition } from "./job.ts";
 import { cleanupJob } from "../modules/maintenance/index.ts";
+import { sendEmailJob } from "../modules/emails/emails.jobs.ts";
 
 /** Every job the background worker runs: an explicit list, so what runs is read here, not discovered. */
-export const jobRegistry: readonly JobDefinition[] = [cleanupJob];
+export const jobRegistry: readonly JobDefinition[] = [cleanupJob, sendEmailJob];

@@ -52,7 +52,7 @@ describe("the job queue", () => {
       pool: container.pool,
       concurrency: 1,
       jobs: [cleanupJob],
-      context: { db: container.db, logger: container.logger },
+      context: container,
     });
     try {
       await enqueueJob(container.db, cleanupJob, {});

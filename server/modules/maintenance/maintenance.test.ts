@@ -38,13 +38,13 @@ describe("the hourly cleanup", () => {
     ]);
     const to = `${tag}@example.test`;
     await db.insert(emails).values([
-      { toAddress: to, template: "t", subject: "old", bodyText: "b", createdAt: ago("8 days") },
-      { toAddress: to, template: "t", subject: "recent", bodyText: "b", createdAt: ago("6 days") },
+      { toAddress: to, template: "t", subject: "old", bodyText: "b", status: "captured", createdAt: ago("8 days") },
+      { toAddress: to, template: "t", subject: "recent", bodyText: "b", status: "captured", createdAt: ago("6 days") },
       { toAddress: to, template: "t", subject: "old but sent", bodyText: "b", status: "sent", createdAt: ago("8 days") },
     ]);
 
     const log = captureLog();
-    await cleanupJob.handle({}, { db, logger: log.logger });
+    await cleanupJob.handle({}, { ...server.container, logger: log.logger });
 
     const left = async <T>(rows: Promise<T[]>) => (await rows).map((row) => Object.values(row as object)[0]);
     expect(

@@ -1,0 +1,77 @@
+import { z } from "zod";
+import type { EmailRow } from "../../../shared/schema/index.ts";
+import { defineJob, type JobContext } from "../../jobs/job.ts";
+import { enqueueJob } from "../../infra/queue.ts";
+import { MailerError, type Mailer } from "../../infra/mailer.ts";
+import { EmailsRepository } from "./emails.repo.ts";
+import { maskAddress } from "./mask.ts";
+
+const emails = new EmailsRepository();
+
+/** The longest wait between two attempts. */
+const MAX_BACKOFF_MS = 60 * 60 * 1_000;
+
+/** When the next attempt runs: at SendGrid's word when it gave one (429), else after base × 2^(attempts − 1); within an hour. */
+export function nextAttemptAt(attempts: number, baseMs: number, providerSays: Date | undefined, now = Date.now()): Date {
+  if (providerSays) return new Date(Math.min(Math.max(providerSays.getTime(), now), now + MAX_BACKOFF_MS));
+  return new Date(now + Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, attempts - 1)));
+}
+
+/**
+ * Hands one email of the outbox to SendGrid. The claim (`queued` → `sending`) commits before the call, so an email is
+ * sent at most once: a job that finds it in any other state does nothing, and one left `sending` by a crash stays so
+ * for operators to decide (SendGrid may have it). Retryable failures put it back to `queued` with the next attempt
+ * enqueued in the same transaction; the job itself succeeds, so the queue's own retries are kept for database errors.
+ */
+export const sendEmailJob = defineJob({
+  name: "emails.send",
+  payload: z.object({ emailId: z.uuid() }),
+  async handle({ emailId }, context) {
+    const { db, logger, mailer } = context;
+    const email = await emails.claim(db, emailId);
+    if (!email) {
+      logger.info({ emailId }, "email not queued any more; nothing to send");
+      return;
+    }
+    const log = logger.child({ emailId, template: email.template, to: maskAddress(email.toAddress), attempt: email.attempts });
+    if (email.status === "suppressed") {
+      log.info("email not sent: its address is suppressed");
+      return;
+    }
+    if (!mailer) {
+      // Queued while a key was configured, claimed by a worker without one: kept, as every email without a key is.
+      await emails.recordOutcome(db, emailId, { status: "captured" });
+      return;
+    }
+    await attempt(email, mailer, context, log);
+  },
+});
+
+async function attempt(email: EmailRow, mailer: Mailer, { db, config }: JobContext, log: JobContext["logger"]): Promise<void> {
+  try {
+    const { messageId } = await mailer.send({
+      to: email.toAddress,
+      subject: email.subject,
+      text: email.bodyText,
+      html: email.bodyHtml ?? "",
+      attachments: email.attachments,
+      customArgs: { email_id: email.id },
+    });
+    await emails.recordOutcome(db, email.id, { status: "sent", providerMessageId: messageId });
+    log.info({ messageId }, "email sent");
+  } catch (error) {
+    if (!(error instanceof MailerError)) throw error;
+    const { maxAttempts, retryBaseMs } = config.email;
+    if (!error.retry || email.attempts >= maxAttempts) {
+      await emails.recordOutcome(db, email.id, { status: "failed", error: error.message });
+      log.warn({ error: error.message }, "email failed");
+      return;
+    }
+    const runAt = nextAttemptAt(email.attempts, retryBaseMs, error.retryAt);
+    await db.transaction(async (tx) => {
+      await emails.recordOutcome(tx, email.id, { status: "queued", error: error.message });
+      await enqueueJob(tx, sendEmailJob, { emailId: email.id }, { runAt });
+    });
+    log.warn({ error: error.message, retryAt: runAt.toISOString() }, "email not sent; retrying later");
+  }
+}

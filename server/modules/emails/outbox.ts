@@ -1,0 +1,86 @@
+import { randomUUID } from "node:crypto";
+import { sql, type SQL } from "drizzle-orm";
+import type { Executor } from "../../infra/db/client.ts";
+import { addJobCall } from "../../infra/queue.ts";
+import { EmailsRepository } from "./emails.repo.ts";
+import { sendEmailJob } from "./emails.jobs.ts";
+import { emailTemplates, renderTemplate, type EmailTemplate, type TemplateName, type TemplatePayload } from "./templates/index.ts";
+
+/** An email to queue: the payload's type follows the template. */
+export interface EmailRequest<Name extends TemplateName> {
+  to: string;
+  template: Name;
+  payload: TemplatePayload<Name>;
+  /**
+   * What makes two requests the same email (a retried request queues it once), e.g. the id of the row that causes it.
+   * Scoped to the template.
+   */
+  dedupeKey: string;
+}
+
+/**
+ * A recipient found by the statement itself: `recipient` selects one column, `to_address` (zero rows: no email), and
+ * may read what `prelude` (a list of `name as (…)` items of a WITH, data-modifying ones included) defines.
+ */
+export interface RecipientQuery {
+  prelude?: SQL;
+  recipient: SQL;
+}
+
+export interface OutboxSettings {
+  appUrl: string;
+  /** No SendGrid key: emails are stored as `captured` and no send job is enqueued. */
+  capture: boolean;
+}
+
+/**
+ * The one way to send an email: in the caller's transaction, validates the payload, renders the template, inserts the
+ * email (once per dedupe key) and enqueues its sending, in a single statement: the email and its job exist if and only
+ * if the caller's write commits.
+ */
+export class EmailOutbox {
+  private readonly appUrl: string;
+
+  constructor(
+    private readonly settings: OutboxSettings,
+    private readonly emails = new EmailsRepository(),
+  ) {
+    this.appUrl = settings.appUrl.replace(/\/+$/, "");
+  }
+
+  /** Queues the email; returns its id, or undefined when an email with this dedupe key exists already. */
+  queue<Name extends TemplateName>(tx: Executor, request: EmailRequest<Name>): Promise<string | undefined> {
+    return this.queueFor(tx, request, { recipient: sql`select ${request.to}::text as to_address` });
+  }
+
+  /**
+   * Queues the email to whoever `query` finds, if anyone, in one statement with the caller's own writes; the same
+   * work (rendering included) whether it finds someone or not.
+   */
+  async queueFor<Name extends TemplateName>(
+    tx: Executor,
+    request: Omit<EmailRequest<Name>, "to">,
+    query: RecipientQuery,
+  ): Promise<string | undefined> {
+    const template: EmailTemplate = emailTemplates[request.template];
+    const payload: unknown = template.payload.parse(request.payload);
+    const rendered = await renderTemplate(template, payload, { appUrl: this.appUrl });
+    const id = randomUUID();
+    return this.emails.insertQueued(tx, {
+      email: {
+        id,
+        template: request.template,
+        payload,
+        subject: rendered.subject,
+        bodyText: rendered.text,
+        bodyHtml: rendered.html,
+        attachments: rendered.attachments,
+        dedupeKey: `${request.template}:${request.dedupeKey}`,
+        status: this.settings.capture ? "captured" : "queued",
+      },
+      prelude: query.prelude,
+      recipient: query.recipient,
+      job: this.settings.capture ? undefined : addJobCall(sendEmailJob, { emailId: id }),
+    });
+  }
+}

@@ -1,0 +1,27 @@
+import type { z } from "zod";
+import { passwordResetTemplate, welcomeTemplate } from "./accounts.ts";
+import { duesReceiptTemplate, duesReminderTemplate, paymentFailedTemplate } from "./payments.ts";
+import { ticketIssuedTemplate } from "./tickets.ts";
+
+/** Every email the product sends, by name. */
+export const emailTemplates = {
+  welcome: welcomeTemplate,
+  password_reset: passwordResetTemplate,
+  ticket_issued: ticketIssuedTemplate,
+  dues_receipt: duesReceiptTemplate,
+  dues_reminder: duesReminderTemplate,
+  payment_failed: paymentFailedTemplate,
+} as const;
+
+export type EmailTemplates = typeof emailTemplates;
+export type TemplateName = keyof EmailTemplates;
+/** The payload a template takes, as its caller writes it. */
+export type TemplatePayload<Name extends TemplateName> = z.input<EmailTemplates[Name]["payload"]>;
+
+export const TEMPLATE_NAMES = Object.keys(emailTemplates) as TemplateName[];
+
+export function isTemplateName(name: string): name is TemplateName {
+  return Object.hasOwn(emailTemplates, name);
+}
+
+export { renderTemplate, type EmailTemplate, type RenderContext, type RenderedEmail } from "./template.ts";
