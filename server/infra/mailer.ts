@@ -62,9 +62,7 @@ export function createMailer(settings: MailerSettings): Mailer {
           subject: email.subject,
           text: email.text,
           html: email.html,
-          attachments: email.attachments.map(({ contentId, ...file }) =>
-            contentId ? { ...file, contentId, disposition: "inline" } : { ...file, disposition: "attachment" },
-          ),
+          attachments: email.attachments.map(toSendgridAttachment),
           customArgs: email.customArgs,
         });
         const messageId: unknown = response.headers["x-message-id"];
@@ -74,6 +72,15 @@ export function createMailer(settings: MailerSettings): Mailer {
       }
     },
   };
+}
+
+/**
+ * An inline attachment needs SendGrid's `content_id`: the SDK sends attachments as given, without turning its typings'
+ * `contentId` into the API's name (which SendGrid would ignore, leaving `cid:` images broken).
+ */
+function toSendgridAttachment({ contentId, ...file }: OutgoingEmail["attachments"][number]): { content: string; filename: string } {
+  const sent = contentId ? { ...file, disposition: "inline", content_id: contentId } : { ...file, disposition: "attachment" };
+  return sent;
 }
 
 /** @sendgrid/mail's typings leave out the client a MailService holds, which keeps the default request. */

@@ -40,6 +40,10 @@ const NOT_COMMUNITY_SCOPED: Record<string, string> = {
   "GET /api/communities/:slug": "the public profile (below)",
   "POST /api/communities/:slug/join": "what outsiders do to become members, open communities only (communities.test.ts)",
   "GET /api/tickets": "the caller's own tickets, in communities they belong to (tickets.test.ts)",
+  "GET /api/ops/emails": "operators only, by the OPS_TOKEN bearer (ops-token.test.ts; emails.test.ts)",
+  "GET /api/ops/emails/templates": "operators only: template names",
+  "GET /api/ops/emails/templates/:name/preview": "operators only: a template rendered with its sample payload",
+  "POST /api/webhooks/sendgrid/": "SendGrid's Event Webhook, authenticated by its signature (emails.test.ts)",
 };
 
 describe("tenant isolation", () => {

@@ -32,11 +32,18 @@ const isSuppressed = sql`exists (select 1 from ${emailSuppressions} where ${emai
 export class EmailsRepository {
   /**
    * Inserts the email for each address `recipient` selects (a query of one column, `to_address`; `prelude` may define
-   * what it reads, data-modifying statements included), unless its dedupe key is taken, and only then makes `job`'s
-   * call (an `add_job`), all in one statement. Returns the id when it inserted.
+   * what it reads, data-modifying statements included), unless its dedupe key is taken, and makes `job`'s call (an
+   * `add_job`) when it inserted, or in any case with `jobAlways`; all in one statement. Returns the id when it inserted.
    */
-  async insertQueued(db: Executor, input: { email: NewEmail; recipient: SQL; prelude?: SQL; job?: SQL }): Promise<string | undefined> {
+  async insertQueued(
+    db: Executor,
+    input: { email: NewEmail; recipient: SQL; prelude?: SQL; job?: SQL; jobAlways?: boolean },
+  ): Promise<string | undefined> {
     const { email, recipient, prelude, job } = input;
+    const outcome =
+      job && input.jobAlways
+        ? sql`select (select id from inserted) as id, ${job} as job`
+        : sql`select inserted.id${job ? sql`, ${job} as job` : sql``} from inserted`;
     const result = await db.execute<{ id: string }>(sql`
       with ${prelude ? sql`${prelude},` : sql``} recipient as (${recipient}),
       inserted as (
@@ -47,7 +54,7 @@ export class EmailsRepository {
         on conflict (dedupe_key) do nothing
         returning id
       )
-      select inserted.id${job ? sql`, ${job} as job` : sql``} from inserted`);
+      ${outcome}`);
     return result.rows[0]?.id;
   }
 

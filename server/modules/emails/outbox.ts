@@ -50,17 +50,27 @@ export class EmailOutbox {
 
   /** Queues the email; returns its id, or undefined when an email with this dedupe key exists already. */
   queue<Name extends TemplateName>(tx: Executor, request: EmailRequest<Name>): Promise<string | undefined> {
-    return this.queueFor(tx, request, { recipient: sql`select ${request.to}::text as to_address` });
+    return this.insert(tx, request, { recipient: sql`select ${request.to}::text as to_address` }, false);
   }
 
   /**
-   * Queues the email to whoever `query` finds, if anyone, in one statement with the caller's own writes; the same
-   * work (rendering included) whether it finds someone or not.
+   * Queues the email to whoever `query` finds, if anyone, in one statement with the caller's own writes, and the same
+   * work whether it finds someone or not: rendering, and the send job, which finds nothing to send when nobody was
+   * found (adding a job costs about a millisecond, which would otherwise tell the two apart).
    */
   async queueFor<Name extends TemplateName>(
     tx: Executor,
     request: Omit<EmailRequest<Name>, "to">,
     query: RecipientQuery,
+  ): Promise<string | undefined> {
+    return this.insert(tx, request, query, true);
+  }
+
+  private async insert<Name extends TemplateName>(
+    tx: Executor,
+    request: Omit<EmailRequest<Name>, "to">,
+    query: RecipientQuery,
+    jobAlways: boolean,
   ): Promise<string | undefined> {
     const template: EmailTemplate = emailTemplates[request.template];
     const payload: unknown = template.payload.parse(request.payload);
@@ -81,6 +91,7 @@ export class EmailOutbox {
       prelude: query.prelude,
       recipient: query.recipient,
       job: this.settings.capture ? undefined : addJobCall(sendEmailJob, { emailId: id }),
+      jobAlways,
     });
   }
 }
