@@ -3,8 +3,21 @@ import { email } from "./auth.ts";
 import { pageQuery } from "./pagination.ts";
 import { requiredLine } from "./text.ts";
 
-/** `GET /api/ops/emails?to=`: one address's emails, or all, newest first. */
-export const emailsQuery = pageQuery.extend({ to: email.optional() });
+/** Where an email stands; the meaning of each in docs/operations.md (Emails). */
+export const EMAIL_STATUS_VALUES = [
+  "queued",
+  "sending",
+  "sent",
+  "failed",
+  "captured",
+  "suppressed",
+  "delivered",
+  "bounced",
+  "dropped",
+] as const;
+
+/** `GET /api/ops/emails?to=&status=`: one address's emails, or all, in one status or any, newest first. */
+export const emailsQuery = pageQuery.extend({ to: email.optional(), status: z.enum(EMAIL_STATUS_VALUES).optional() });
 export type EmailsQuery = z.infer<typeof emailsQuery>;
 
 export const templateParams = z.object({ name: requiredLine(100) });

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import type { EMAIL_STATUS_VALUES } from "../api/emails.ts";
 import { generatedId } from "./columns.ts";
 
 /**
@@ -10,8 +11,7 @@ import { generatedId } from "./columns.ts";
  * - `suppressed`: not sent, the address bounced or complained before;
  * - `delivered`, `bounced`, `dropped`: what SendGrid's Event Webhook reported afterwards.
  */
-export const EMAIL_STATUSES = ["queued", "sending", "sent", "failed", "captured", "suppressed", "delivered", "bounced", "dropped"] as const;
-export type EmailStatus = (typeof EMAIL_STATUSES)[number];
+export type EmailStatus = (typeof EMAIL_STATUS_VALUES)[number];
 
 /** One entry per attempt to hand the email to SendGrid, and per event reported about it. */
 export interface EmailHistoryEntry {

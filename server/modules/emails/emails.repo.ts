@@ -93,13 +93,14 @@ export class EmailsRepository {
   }
 
   /** Newest first, along the (created_at, id) index, or the (to_address, created_at) one for one address. */
-  async page(db: Executor, filter: { to?: string }, limit: number, before: TimestampIdCursor | undefined) {
+  async page(db: Executor, filter: { to?: string; status?: EmailStatus }, limit: number, before: TimestampIdCursor | undefined) {
     return db
       .select({ ...getTableColumns(emails), createdAtKey: timestampKeyOf(emails.createdAt) })
       .from(emails)
       .where(
         and(
           filter.to === undefined ? undefined : eq(emails.toAddress, filter.to),
+          filter.status === undefined ? undefined : eq(emails.status, filter.status),
           before ? beforeCursor(emails.createdAt, emails.id, before) : undefined,
         ),
       )
@@ -145,6 +146,15 @@ export class EmailsRepository {
 
   async suppress(db: Executor, address: string, reason: string): Promise<void> {
     await db.insert(emailSuppressions).values({ address: address.toLowerCase(), reason }).onConflictDoNothing();
+  }
+
+  /** Event Webhook event ids older than this: SendGrid stops redelivering a batch within a day. */
+  async deleteEventsOlderThan(db: Executor, ageS: number): Promise<number> {
+    const deleted = await db
+      .delete(emailEvents)
+      .where(lt(emailEvents.receivedAt, sql`now() - make_interval(secs => ${ageS}::int)`))
+      .returning({ id: emailEvents.id });
+    return deleted.length;
   }
 
   /** Captured emails older than this: the links they carry have long expired, and nobody is to read them any more. */

@@ -64,7 +64,12 @@ export class EmailsService {
   }
 
   async list(query: EmailsQuery): Promise<Page<EmailListRow>> {
-    const rows = await this.repo.page(this.db, { to: query.to }, query.limit, decodeCursor(EMAILS_CURSOR, query.cursor));
+    const rows = await this.repo.page(
+      this.db,
+      { to: query.to, status: query.status },
+      query.limit,
+      decodeCursor(EMAILS_CURSOR, query.cursor),
+    );
     return toPage(rows, query.limit, EMAILS_CURSOR, (row) => [row.createdAtKey, row.id] as const);
   }
 

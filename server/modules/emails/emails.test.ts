@@ -154,6 +154,9 @@ describe("the email outbox, sent through SendGrid by the background worker", () 
       })
       .toBe(0);
     expect(await emailsTo(server, to)).toMatchObject([{ status: "sending", attempts: 1 }]);
+    const stuck = (await (await fetch(`${server.url}/api/ops/emails?status=sending&limit=100`)).json()) as Page<EmailDto>;
+    expect(stuck.items.map((email) => email.id)).toContain(row?.id);
+    expect(new Set(stuck.items.map((email) => email.status))).toEqual(new Set(["sending"]));
     expect(sendgrid.to(to)).toEqual([]);
     expect(workerLog.lines).toContainEqual(
       expect.objectContaining({ msg: "email not queued any more; nothing to send", emailId: row?.id }),
