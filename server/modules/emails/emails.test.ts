@@ -176,6 +176,23 @@ describe("the email outbox, sent through SendGrid by the background worker", () 
     expect(sendgrid.to(email)).toHaveLength(1);
   });
 
+  it("answers a reset request alike for a known and an unknown address, and sends the link to the known one only", async () => {
+    const { email } = await register(server, "Forgetful");
+    await settled(server, email, ["sent"]);
+    const unknown = uniqueEmail("nobody");
+    const anonymous = new HttpClient(server.url);
+    const answers = [
+      await anonymous.post("/api/auth/password-reset", { email }),
+      await anonymous.post("/api/auth/password-reset", { email: unknown }),
+    ];
+    expect(answers.map((response) => response.status)).toEqual([202, 202]);
+    await expect
+      .poll(() => sendgrid.to(email).map((mail) => mail.body.subject), { timeout: 10_000, interval: 50 })
+      .toEqual(["Welcome aboard", "Reset your password"]);
+    expect(await emailsTo(server, unknown)).toEqual([]);
+    expect(sendgrid.to(unknown)).toEqual([]);
+  });
+
   it("sends a ticket with its QR code as an inline image", async () => {
     const admin = await signedInUser(server, "Door Keeper");
     const community = await createCommunity(admin.client, { name: "QR club" });
