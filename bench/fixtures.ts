@@ -124,6 +124,17 @@ export interface SeedTickets {
   ticketSigningKey: string;
 }
 
+/** Moves a community onto a plan, as its subscription's webhook would: a door of thousands is not a free community's. */
+export async function putOnPlan(databaseUrl: string, communityId: string, plan: "free" | "pro" | "premium"): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query("update communities set plan = $2 where id = $1", [communityId, plan]);
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * `count` new users, each a member of the community holding a valid ticket to
  * the event, in one transaction with one statement per table; the counters the

@@ -10,6 +10,7 @@ import {
   createCommunity,
   createEvent,
   join,
+  putOnPlan,
   mapLimit,
   once,
   register,
@@ -207,6 +208,8 @@ async function checkinsSetup(context: SetupContext): Promise<ScenarioLoad> {
   const { baseUrl, databaseUrl } = context;
   if (!databaseUrl) throw new SetupError("check-ins need the bench database");
   const { owner, community } = await checkinCommunity(baseUrl);
+  // Tens of thousands of members and an event per round: beyond what the free plan allows.
+  await putOnPlan(databaseUrl, community.id, "premium");
   const event = await createEvent(baseUrl, owner, community.slug);
   const count = Math.max(MIN_CODES, Math.ceil(context.connections * (context.durationS + context.warmupS) * CODES_PER_CONNECTION_SECOND));
   const codes = await seedTickets({

@@ -6,6 +6,7 @@ import { AppError } from "../core/app-error.ts";
 import { currentRequestId } from "../core/request-context.ts";
 import { databaseUnavailable } from "../infra/db/breaker.ts";
 import { isDatabaseUnreachable, isPoolExhausted } from "../infra/db/unreachable.ts";
+import { isStripeUnavailable } from "../infra/stripe.ts";
 
 /** Errors raised by Express, body-parser and friends carry an HTTP status, and body-parser's a `type`. */
 interface HttpLibraryError {
@@ -74,6 +75,9 @@ function toAppError(error: unknown): AppError {
   const appError = appErrorIn(error);
   if (appError) return appError;
   if (isDatabaseUnreachable(error)) return databaseUnavailable(error);
+  if (isStripeUnavailable(error)) {
+    return new AppError("unavailable", "the payment provider did not answer; retry shortly", { retryAfterS: 5, cause: error });
+  }
   if (isPoolExhausted(error)) {
     return new AppError("overloaded", "too many requests in progress, retry shortly", { retryAfterS: 1, cause: error });
   }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type z } from "zod";
 import type { Page } from "../../shared/api/pagination.ts";
+import { payments } from "../../shared/schema/index.ts";
 import { HttpClient, startTestServer, type TestServer } from "../test/harness.ts";
 import {
   addMember,
@@ -71,6 +72,16 @@ describe("junk input on every route", () => {
     const ticket = await takeTicket(owner, event.id);
     await takeTicket(owner, later.id);
     for (const title of ["one", "two"]) await owner.client.post(`/api/communities/${community.slug}/news`, { title, body: title });
+    // Two payments, as a paid dues session records them (no Stripe here), so that the payments list has a cursor.
+    await server.container.db.insert(payments).values(
+      ["cs_junk_1", "cs_junk_2"].map((sessionId) => ({
+        communityId: community.id,
+        userId: member.id,
+        stripeCheckoutSessionId: `${sessionId}_${randomUUID()}`,
+        amountCents: 1200,
+        currency: "eur",
+      })),
+    );
     params = { slug: community.slug, eventId: event.id, ticketId: ticket.id, userId: member.id };
     samples.set("POST /api/events/:eventId/checkins", () => ({ code: ticket.code, nonce: "n-1" }));
     for (const route of routes.filter((entry) => entry.method === "GET" && entry.schemas.query)) {
@@ -95,6 +106,8 @@ describe("junk input on every route", () => {
     ["POST /api/communities/:slug/members", () => ({ email: uniqueEmail(), role: "member" })],
     ["PATCH /api/communities/:slug/members/:userId", () => ({ role: "staff" })],
     ["POST /api/communities/:slug/news", () => ({ title: "Title", body: "Body" })],
+    ["POST /api/communities/:slug/subscription/checkout", () => ({ planId: "pro" })],
+    ["PUT /api/communities/:slug/dues", () => ({ amountCents: 1200, currency: "eur", periodMonths: 12 })],
     [
       "POST /api/communities/:slug/events",
       () => ({ title: "T", startsAt: "2031-01-01T10:00:00Z", endsAt: "2031-01-01T12:00:00Z", location: "Here", capacity: 10 }),

@@ -30,3 +30,13 @@ export function createStripe({ secretKey, apiUrl }: StripeSettings): Stripe {
       : {}),
   });
 }
+
+/**
+ * A Stripe failure that says nothing about the request itself: the network, Stripe's servers or its rate limit (the
+ * SDK has already retried). The caller may retry later; the web answers 503.
+ */
+export function isStripeUnavailable(error: unknown): boolean {
+  return (
+    error instanceof Stripe.errors.StripeError && ["StripeConnectionError", "StripeAPIError", "StripeRateLimitError"].includes(error.type)
+  );
+}

@@ -1,5 +1,6 @@
 import type { JobDefinition } from "./job.ts";
 import { cleanupJob } from "../modules/maintenance/index.ts";
+// The jobs file, not the module's index: the background worker loads no routes.
 import { sendEmailJob } from "../modules/emails/emails.jobs.ts";
 
 /** Every job the background worker runs: an explicit list, so what runs is read here, not discovered. */

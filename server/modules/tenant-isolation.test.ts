@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommunityDto, EventDto, TicketDto } from "../../shared/api/index.ts";
 import { routeTable } from "../http/route-table.ts";
 import { HttpClient, startTestServer, type TestServer } from "../test/harness.ts";
-import { addMember, createCommunity, signedInUser, type TestUser } from "../test/factories.ts";
+import { addMember, createCommunity, putOnPlan, signedInUser, type TestUser } from "../test/factories.ts";
 
 /**
  * Every community-scoped route of the route table, called by four callers:
@@ -40,6 +40,7 @@ const NOT_COMMUNITY_SCOPED: Record<string, string> = {
   "GET /api/communities/:slug": "the public profile (below)",
   "POST /api/communities/:slug/join": "what outsiders do to become members, open communities only (communities.test.ts)",
   "GET /api/tickets": "the caller's own tickets, in communities they belong to (tickets.test.ts)",
+  "GET /api/plans": "public: the plans and their prices (plans.test.ts)",
   "GET /api/ops/emails": "operators only, by the OPS_TOKEN bearer (ops-token.test.ts; emails.test.ts)",
   "GET /api/ops/emails/templates": "operators only: template names",
   "GET /api/ops/emails/templates/:name/preview": "operators only: a template rendered with its sample payload",
@@ -65,6 +66,8 @@ describe("tenant isolation", () => {
       signedInUser(server, "Outsider"),
     ]);
     community = await createCommunity(owner.client);
+    // Every caller's case creates members and events: no plan limit may answer before the access check is shown.
+    await putOnPlan(server, community, "premium");
     await addMember(owner.client, community.slug, admin, "admin");
     await addMember(owner.client, community.slug, member, "member");
     await createCommunity(outsider.client);
@@ -164,6 +167,56 @@ describe("tenant isolation", () => {
         }/tickets`,
       }),
       expected: { anonymous: 401, outsider: 404, member: 201, admin: 201 },
+    },
+    {
+      route: "POST /api/communities/:slug/subscription/checkout",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/subscription/checkout`, body: { planId: "pro" } }),
+      // The owner's alone: admins are refused too.
+      expected: { anonymous: 401, outsider: 404, member: 403, admin: 403 },
+    },
+    {
+      route: "POST /api/communities/:slug/subscription/portal",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/subscription/portal` }),
+      expected: { anonymous: 401, outsider: 404, member: 403, admin: 403 },
+    },
+    {
+      route: "POST /api/communities/:slug/payouts/onboarding",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/payouts/onboarding` }),
+      expected: { anonymous: 401, outsider: 404, member: 403, admin: 403 },
+    },
+    {
+      route: "GET /api/communities/:slug/payouts/onboarding/refresh",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/payouts/onboarding/refresh` }),
+      expected: { anonymous: 401, outsider: 404, member: 403, admin: 403 },
+    },
+    {
+      route: "GET /api/communities/:slug/payouts",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/payouts` }),
+      expected: { anonymous: 401, outsider: 404, member: 403, admin: 200 },
+    },
+    {
+      route: "GET /api/communities/:slug/dues",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/dues` }),
+      expected: { anonymous: 401, outsider: 404, member: 200, admin: 200 },
+    },
+    {
+      route: "PUT /api/communities/:slug/dues",
+      prepare: async () => ({
+        path: `/api/communities/${community.slug}/dues`,
+        body: { amountCents: 1200, currency: "eur", periodMonths: 12 },
+      }),
+      expected: { anonymous: 401, outsider: 404, member: 403, admin: 200 },
+    },
+    {
+      route: "POST /api/communities/:slug/dues/checkout",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/dues/checkout` }),
+      // Past the access check, a server without Stripe says payments are not configured.
+      expected: { anonymous: 401, outsider: 404, member: 503, admin: 503 },
+    },
+    {
+      route: "GET /api/communities/:slug/payments",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/payments` }),
+      expected: { anonymous: 401, outsider: 404, member: 403, admin: 200 },
     },
     {
       route: "GET /api/tickets/:ticketId",

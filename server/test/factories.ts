@@ -71,13 +71,20 @@ export async function addMember(owner: HttpClient, slug: string, member: UserDto
   if (response.status !== 201) throw new Error(`add member: ${response.status} ${await response.text()}`);
 }
 
-/** A community with the given members, inserted in one transaction (member_count included). */
-export async function insertCommunity(server: TestServer, members: Array<{ user: UserDto; role: Role }>): Promise<TestCommunity> {
+/**
+ * A community with the given members, inserted in one transaction (member_count included). On the premium plan
+ * unless told otherwise, so that no plan limit gets in the way of a test about something else (plans.test.ts tests them).
+ */
+export async function insertCommunity(
+  server: TestServer,
+  members: Array<{ user: UserDto; role: Role }>,
+  plan: "free" | "pro" | "premium" = "premium",
+): Promise<TestCommunity> {
   const slug = `c-${randomUUID().slice(0, 18)}`;
   return server.container.db.transaction(async (tx) => {
     const [community] = await tx
       .insert(communities)
-      .values({ slug, name: `Community ${slug}`, memberCount: members.length })
+      .values({ slug, name: `Community ${slug}`, memberCount: members.length, plan })
       .returning({ id: communities.id, slug: communities.slug });
     if (!community) throw new Error("no community inserted");
     if (members.length > 0) {
@@ -87,6 +94,11 @@ export async function insertCommunity(server: TestServer, members: Array<{ user:
     }
     return community;
   });
+}
+
+/** Moves a community onto a plan directly, as a subscription's webhook would. */
+export async function putOnPlan(server: TestServer, community: TestCommunity, plan: "free" | "pro" | "premium"): Promise<void> {
+  await server.container.db.update(communities).set({ plan }).where(eq(communities.id, community.id));
 }
 
 /** More members in an existing community, member_count kept in the same transaction. */

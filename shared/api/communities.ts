@@ -59,6 +59,8 @@ export interface MemberDto {
   joinedAt: string;
   /** Only for admins and owners. */
   email?: string;
+  /** Only for admins and owners: when the member's dues run out (null: never paid); a past date means they lapsed. */
+  duesPaidUntil?: string | null;
 }
 
 export interface MembershipDto {

@@ -20,15 +20,6 @@ export interface EmailHistoryEntry {
   error?: string;
 }
 
-/** A file sent with the email; `contentId` makes it inline (`<img src="cid:…">`). */
-export interface EmailAttachment {
-  filename: string;
-  type: string;
-  /** Base64. */
-  content: string;
-  contentId?: string;
-}
-
 /**
  * The outbox: every email the product sends, written (rendered) in the transaction of what causes it, sent afterwards
  * by the background worker. Without a mail provider configured, emails stay here as `captured`, readable by operators
@@ -44,7 +35,6 @@ export const emails = pgTable(
     subject: text("subject").notNull(),
     bodyText: text("body_text").notNull(),
     bodyHtml: text("body_html"),
-    attachments: jsonb("attachments").$type<EmailAttachment[]>().notNull().default([]),
     /** What makes two requests one email (a retried registration queues one welcome); unique. */
     dedupeKey: text("dedupe_key")
       .notNull()

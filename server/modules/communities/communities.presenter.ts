@@ -26,6 +26,7 @@ export function presentMembership(row: MembershipRow): MembershipDto {
 export function presentMember(row: MemberRow): MemberDto {
   const member: MemberDto = { userId: row.userId, name: row.name, role: row.role, joinedAt: row.joinedAt.toISOString() };
   if (row.email !== undefined) member.email = row.email;
+  if (row.duesPaidUntil !== undefined) member.duesPaidUntil = row.duesPaidUntil?.toISOString() ?? null;
   return member;
 }
 

@@ -18,7 +18,10 @@ export interface MemberRow {
   name: string;
   role: Role;
   joinedAt: Date;
+  /** Admins' view only. */
   email?: string | undefined;
+  /** Admins' view only: when the member's dues run out (null: never paid). */
+  duesPaidUntil?: Date | null | undefined;
 }
 
 /** A community by slug or by id. */
@@ -31,7 +34,8 @@ export interface MembersPageQuery {
   limit: number;
   after?: { name: string; userId: string } | undefined;
   search?: string | undefined;
-  withEmail: boolean;
+  /** The admins' view: email and dues of each member. */
+  adminView: boolean;
 }
 
 /** Escapes LIKE's wildcards so a search for "50%" matches the text "50%". */
@@ -133,9 +137,9 @@ export class CommunitiesRepository {
     }
     if (query.search) conditions.push(ilike(memberships.memberName, likeContains(query.search)));
     const columns = { userId: memberships.userId, name: memberships.memberName, role: memberships.role, joinedAt: memberships.joinedAt };
-    const base = query.withEmail
+    const base = query.adminView
       ? db
-          .select({ ...columns, email: users.email })
+          .select({ ...columns, email: users.email, duesPaidUntil: memberships.duesPaidUntil })
           .from(memberships)
           .innerJoin(users, eq(users.id, memberships.userId))
       : db.select(columns).from(memberships);

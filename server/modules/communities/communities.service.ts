@@ -9,6 +9,7 @@ import { cursorKind, decodeCursor, toPage } from "../../core/pagination.ts";
 import { timestampIdCursor } from "../../infra/db/keyset.ts";
 import type { CommunityAccess } from "./access.ts";
 import type { CommunitiesRepository, MemberRow } from "./communities.repo.ts";
+import type { PlansService } from "../plans/index.ts";
 import { authorize, authorizeRoleChange, can } from "./policy.ts";
 import { alternativeSlug, slugFromName } from "./slug.ts";
 
@@ -32,6 +33,7 @@ export class CommunitiesService {
     private readonly repo: CommunitiesRepository,
     private readonly access: CommunityAccess,
     private readonly membershipEnded: MembershipEndedHook,
+    private readonly plans: PlansService,
   ) {}
 
   /** The community and its owner's membership, in one transaction. */
@@ -80,7 +82,7 @@ export class CommunitiesService {
       const community = await this.repo.lock(tx, { slug });
       if (!community) throw AppError.notFound("community");
       if (community.joinPolicy !== "open") throw new AppError("forbidden", "this community admits members by invitation only");
-      return this.addMembership(tx, community.id, actor, "member");
+      return this.addMembership(tx, community, actor, "member");
     });
   }
 
@@ -94,7 +96,7 @@ export class CommunitiesService {
           details: [{ path: "email", message: "not registered" }],
         });
       }
-      return this.addMembership(tx, community.id, user, role);
+      return this.addMembership(tx, community, user, role);
     });
   }
 
@@ -106,7 +108,7 @@ export class CommunitiesService {
       limit: query.limit,
       after: after && { name: after[0], userId: after[1] },
       search: query.q,
-      withEmail: can(role, "seeMemberEmails"),
+      adminView: can(role, "seeMemberEmails"),
     });
     return toPage(rows, query.limit, MEMBERS_CURSOR, (row) => [row.name, row.userId] as const);
   }
@@ -116,10 +118,13 @@ export class CommunitiesService {
     return toPage(rows, query.limit, MY_COMMUNITIES_CURSOR, (row) => [row.joinedAtKey, row.community.id] as const);
   }
 
-  private async addMembership(tx: Transaction, communityId: string, user: Actor, role: Role): Promise<MembershipRow> {
-    const membership = await this.repo.insertMembership(tx, { communityId, userId: user.id, role, memberName: user.name });
+  /** Under the community's row lock (taken by the caller): its member count is the one every other change left. */
+  private async addMembership(tx: Transaction, community: CommunityRow, user: Actor, role: Role): Promise<MembershipRow> {
+    if (await this.repo.findMembership(tx, community.id, user.id)) throw new AppError("conflict", "already a member of this community");
+    await this.plans.assertRoom(tx, community.plan, "members", community.memberCount);
+    const membership = await this.repo.insertMembership(tx, { communityId: community.id, userId: user.id, role, memberName: user.name });
     if (!membership) throw new AppError("conflict", "already a member of this community");
-    await this.repo.adjustMemberCount(tx, communityId, 1);
+    await this.repo.adjustMemberCount(tx, community.id, 1);
     return membership;
   }
 

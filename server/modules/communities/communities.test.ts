@@ -107,12 +107,12 @@ describe("a community's life", () => {
     expect(empty.status).toBe(400);
   });
 
-  it("shows emails to admins only and searches members by name", async () => {
+  it("shows emails and dues to admins only and searches members by name", async () => {
     const asAdmin = await json<Page<MemberDto>>(await admin.client.get(`/api/communities/${community.slug}/members`));
-    expect(asAdmin.items.every((item) => typeof item.email === "string")).toBe(true);
+    expect(asAdmin.items.every((item) => typeof item.email === "string" && item.duesPaidUntil === null)).toBe(true);
     const asMember = await json<Page<MemberDto>>(await member.client.get(`/api/communities/${community.slug}/members`));
     expect(asMember.items.map((item) => item.name)).toEqual(["Adam Admin", "Mia Member", "Olga Owner"]);
-    expect(asMember.items.some((item) => "email" in item)).toBe(false);
+    expect(asMember.items.some((item) => "email" in item || "duesPaidUntil" in item)).toBe(false);
     const searched = await json<Page<MemberDto>>(await member.client.get(`/api/communities/${community.slug}/members?q=mia`));
     expect(searched.items.map((item) => item.name)).toEqual(["Mia Member"]);
     const wildcard = await json<Page<MemberDto>>(await member.client.get(`/api/communities/${community.slug}/members?q=%25`));

@@ -6,6 +6,7 @@ import { CommunitiesService, type MembershipEndedHook } from "./communities.serv
 import { NewsRepository } from "./news.repo.ts";
 import { NewsService } from "./news.service.ts";
 import { communitiesRoutes } from "./communities.routes.ts";
+import type { PlansService } from "../plans/index.ts";
 
 export { CommunityAccess } from "./access.ts";
 export type { CommunityMember } from "./access.ts";
@@ -19,11 +20,11 @@ export function communityAccess(): CommunityAccess {
 }
 
 /** Communities, members and news: /communities/... */
-export function communitiesModule(container: Container, hooks: { membershipEnded: MembershipEndedHook }): Router {
+export function communitiesModule(container: Container, plans: PlansService, hooks: { membershipEnded: MembershipEndedHook }): Router {
   const repo = new CommunitiesRepository();
   const access = new CommunityAccess(repo);
   return communitiesRoutes(
-    new CommunitiesService(container.db, repo, access, hooks.membershipEnded),
+    new CommunitiesService(container.db, repo, access, hooks.membershipEnded, plans),
     new NewsService(container.db, new NewsRepository(), access),
   );
 }

@@ -17,6 +17,10 @@ export const ACTIONS = {
   manageEvents: "admin",
   manageMembers: "admin",
   updateCommunity: "admin",
+  seePayments: "admin",
+  manageDues: "admin",
+  manageBilling: "owner",
+  managePayouts: "owner",
   grantOwner: "owner",
   manageOwners: "owner",
 } as const satisfies Record<string, Role>;

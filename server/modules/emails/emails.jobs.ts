@@ -5,6 +5,7 @@ import { enqueueJob } from "../../infra/queue.ts";
 import { MailerError, type Mailer } from "../../infra/mailer.ts";
 import { EmailsRepository } from "./emails.repo.ts";
 import { maskAddress } from "./mask.ts";
+import { renderAttachments } from "./templates/index.ts";
 
 const emails = new EmailsRepository();
 
@@ -47,31 +48,45 @@ export const sendEmailJob = defineJob({
   },
 });
 
-async function attempt(email: EmailRow, mailer: Mailer, { db, config }: JobContext, log: JobContext["logger"]): Promise<void> {
+async function attempt(email: EmailRow, mailer: Mailer, context: JobContext, log: JobContext["logger"]): Promise<void> {
+  const attachments = await renderAttachments(email.template, email.payload).catch(async (error: unknown) => {
+    // A payload its template no longer accepts: sending would fail the same way every time.
+    const reason = `attachments not rendered: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`;
+    await emails.recordOutcome(context.db, email.id, { status: "failed", error: reason });
+    log.error({ error: reason }, "email failed");
+  });
+  if (!attachments) return;
+  let messageId: string | undefined;
   try {
-    const { messageId } = await mailer.send({
+    ({ messageId } = await mailer.send({
       to: email.toAddress,
       subject: email.subject,
       text: email.bodyText,
       html: email.bodyHtml ?? "",
-      attachments: email.attachments,
+      attachments,
       customArgs: { email_id: email.id },
-    });
-    await emails.recordOutcome(db, email.id, { status: "sent", providerMessageId: messageId });
-    log.info({ messageId }, "email sent");
+    }));
   } catch (error) {
+    // Anything else than SendGrid's answer (a defect) leaves the email `sending`: its outcome is unknown.
     if (!(error instanceof MailerError)) throw error;
-    const { maxAttempts, retryBaseMs } = config.email;
-    if (!error.retry || email.attempts >= maxAttempts) {
-      await emails.recordOutcome(db, email.id, { status: "failed", error: error.message });
-      log.warn({ error: error.message }, "email failed");
-      return;
-    }
-    const runAt = nextAttemptAt(email.attempts, retryBaseMs, error.retryAt);
-    await db.transaction(async (tx) => {
-      await emails.recordOutcome(tx, email.id, { status: "queued", error: error.message });
-      await enqueueJob(tx, sendEmailJob, { emailId: email.id }, { runAt });
-    });
-    log.warn({ error: error.message, retryAt: runAt.toISOString() }, "email not sent; retrying later");
+    await attemptFailed(email, error, context, log);
+    return;
   }
+  await emails.recordOutcome(context.db, email.id, { status: "sent", providerMessageId: messageId });
+  log.info({ messageId }, "email sent");
+}
+
+async function attemptFailed(email: EmailRow, error: MailerError, { db, config }: JobContext, log: JobContext["logger"]): Promise<void> {
+  const { maxAttempts, retryBaseMs } = config.email;
+  if (!error.retry || email.attempts >= maxAttempts) {
+    await emails.recordOutcome(db, email.id, { status: "failed", error: error.message });
+    log.warn({ error: error.message }, "email failed");
+    return;
+  }
+  const runAt = nextAttemptAt(email.attempts, retryBaseMs, error.retryAt);
+  await db.transaction(async (tx) => {
+    await emails.recordOutcome(tx, email.id, { status: "queued", error: error.message });
+    await enqueueJob(tx, sendEmailJob, { emailId: email.id }, { runAt });
+  });
+  log.warn({ error: error.message, retryAt: runAt.toISOString() }, "email not sent; retrying later");
 }

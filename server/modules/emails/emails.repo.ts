@@ -1,5 +1,5 @@
 import { and, desc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from "drizzle-orm";
-import { emailEvents, emails, emailSuppressions, type EmailAttachment, type EmailStatus } from "../../../shared/schema/index.ts";
+import { emailEvents, emails, emailSuppressions, type EmailStatus } from "../../../shared/schema/index.ts";
 import type { Executor } from "../../infra/db/client.ts";
 import { beforeCursor, timestampKeyOf, type TimestampIdCursor } from "../../infra/db/keyset.ts";
 
@@ -11,7 +11,6 @@ export interface NewEmail {
   subject: string;
   bodyText: string;
   bodyHtml: string;
-  attachments: EmailAttachment[];
   dedupeKey: string;
   status: Extract<EmailStatus, "queued" | "captured">;
 }
@@ -47,9 +46,9 @@ export class EmailsRepository {
     const result = await db.execute<{ id: string }>(sql`
       with ${prelude ? sql`${prelude},` : sql``} recipient as (${recipient}),
       inserted as (
-        insert into ${emails} (id, to_address, template, payload, subject, body_text, body_html, attachments, dedupe_key, status)
+        insert into ${emails} (id, to_address, template, payload, subject, body_text, body_html, dedupe_key, status)
         select ${email.id}::uuid, recipient.to_address, ${email.template}, ${JSON.stringify(email.payload)}::jsonb, ${email.subject},
-          ${email.bodyText}, ${email.bodyHtml}, ${JSON.stringify(email.attachments)}::jsonb, ${email.dedupeKey}, ${email.status}
+          ${email.bodyText}, ${email.bodyHtml}, ${email.dedupeKey}, ${email.status}
         from recipient
         on conflict (dedupe_key) do nothing
         returning id

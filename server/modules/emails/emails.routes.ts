@@ -30,7 +30,7 @@ export function emailsOpsRoutes(service: EmailsService): Router {
   router.get(
     "/emails/templates/:name/preview",
     validated({ params: templateParams }, async ({ params }, _req, res) => {
-      const rendered = await service.preview(params.name);
+      const rendered = service.preview(params.name);
       res.type("html").send(rendered.html);
     }),
   );

@@ -78,7 +78,7 @@ export class EmailsService {
   }
 
   /** The template rendered with its sample payload. */
-  async preview(name: string): Promise<RenderedEmail> {
+  preview(name: string): RenderedEmail {
     if (!isTemplateName(name)) throw AppError.notFound("template");
     const template: EmailTemplate = emailTemplates[name];
     return renderTemplate(template, template.payload.parse(template.sample), { appUrl: this.appUrl });

@@ -74,7 +74,7 @@ export class EmailOutbox {
   ): Promise<string | undefined> {
     const template: EmailTemplate = emailTemplates[request.template];
     const payload: unknown = template.payload.parse(request.payload);
-    const rendered = await renderTemplate(template, payload, { appUrl: this.appUrl });
+    const rendered = renderTemplate(template, payload, { appUrl: this.appUrl });
     const id = randomUUID();
     return this.emails.insertQueued(tx, {
       email: {
@@ -84,7 +84,6 @@ export class EmailOutbox {
         subject: rendered.subject,
         bodyText: rendered.text,
         bodyHtml: rendered.html,
-        attachments: rendered.attachments,
         dedupeKey: `${request.template}:${request.dedupeKey}`,
         status: this.settings.capture ? "captured" : "queued",
       },

@@ -38,6 +38,22 @@ export class EventsRepository {
     return row;
   }
 
+  /** Events of the community starting in the calendar month (UTC) of `day`. */
+  async countStartingInMonthOf(db: Executor, communityId: string, day: Date): Promise<number> {
+    const month = sql`date_trunc('month', ${day.toISOString()}::timestamptz at time zone 'UTC') at time zone 'UTC'`;
+    const [row] = await db
+      .select({ count: sql<number>`count(*)::int` })
+      .from(events)
+      .where(
+        and(
+          eq(events.communityId, communityId),
+          sql`${events.startsAt} >= ${month}`,
+          sql`${events.startsAt} < ${month} + interval '1 month'`,
+        ),
+      );
+    return row?.count ?? 0;
+  }
+
   /** One page (plus one row, to know whether another follows) in (starts_at, id) order. */
   async listByCommunity(db: Executor, communityId: string, limit: number, after: TimestampIdCursor | undefined): Promise<ListedEvent[]> {
     return db

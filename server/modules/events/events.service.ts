@@ -4,7 +4,8 @@ import type { EventRow } from "../../../shared/schema/index.ts";
 import { decodeCursor, toPage } from "../../core/pagination.ts";
 import type { Database } from "../../infra/db/client.ts";
 import { timestampIdCursor } from "../../infra/db/keyset.ts";
-import type { CommunityAccess } from "../communities/index.ts";
+import { authorize, type CommunityAccess } from "../communities/index.ts";
+import type { PlansService } from "../plans/index.ts";
 import type { EventAccess } from "./access.ts";
 import type { EventsRepository } from "./events.repo.ts";
 
@@ -16,17 +17,27 @@ export class EventsService {
     private readonly repo: EventsRepository,
     private readonly communities: CommunityAccess,
     private readonly access: EventAccess,
+    private readonly plans: PlansService,
   ) {}
 
+  /**
+   * Under the community's row lock, so that two events created at once cannot both pass the plan's monthly limit
+   * (counted by the month, UTC, in which the new event starts).
+   */
   async create(slug: string, userId: string, input: CreateEventBody): Promise<EventRow> {
-    const { community } = await this.communities.authorize(this.db, { slug }, userId, "manageEvents");
-    return this.repo.insert(this.db, {
-      communityId: community.id,
-      title: input.title,
-      startsAt: input.startsAt,
-      endsAt: input.endsAt ?? null,
-      location: input.location || null,
-      capacity: input.capacity ?? null,
+    return this.db.transaction(async (tx) => {
+      const { community, role } = await this.communities.lockedMemberOf(tx, { slug }, userId);
+      authorize(role, "manageEvents");
+      const sameMonth = await this.repo.countStartingInMonthOf(tx, community.id, input.startsAt);
+      await this.plans.assertRoom(tx, community.plan, "eventsPerMonth", sameMonth);
+      return this.repo.insert(tx, {
+        communityId: community.id,
+        title: input.title,
+        startsAt: input.startsAt,
+        endsAt: input.endsAt ?? null,
+        location: input.location || null,
+        capacity: input.capacity ?? null,
+      });
     });
   }
 

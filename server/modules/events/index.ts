@@ -5,6 +5,7 @@ import { EventAccess } from "./access.ts";
 import { EventsRepository } from "./events.repo.ts";
 import { eventsRoutes } from "./events.routes.ts";
 import { EventsService } from "./events.service.ts";
+import type { PlansService } from "../plans/index.ts";
 
 export { EventAccess } from "./access.ts";
 export { presentEvent } from "./events.presenter.ts";
@@ -16,8 +17,8 @@ export interface EventsModule {
 }
 
 /** Events: /communities/:slug/events, /events/:eventId */
-export function eventsModule(container: Container, communities: CommunityAccess): EventsModule {
+export function eventsModule(container: Container, communities: CommunityAccess, plans: PlansService): EventsModule {
   const repo = new EventsRepository();
   const access = new EventAccess(repo);
-  return { routes: eventsRoutes(new EventsService(container.db, repo, communities, access)), access };
+  return { routes: eventsRoutes(new EventsService(container.db, repo, communities, access, plans)), access };
 }

@@ -14,7 +14,6 @@ CREATE TABLE "email_suppressions" (
 ALTER TABLE "emails" ALTER COLUMN "status" SET DEFAULT 'queued';--> statement-breakpoint
 ALTER TABLE "emails" ADD COLUMN "payload" jsonb DEFAULT '{}'::jsonb NOT NULL;--> statement-breakpoint
 ALTER TABLE "emails" ADD COLUMN "body_html" text;--> statement-breakpoint
-ALTER TABLE "emails" ADD COLUMN "attachments" jsonb DEFAULT '[]'::jsonb NOT NULL;--> statement-breakpoint
 ALTER TABLE "emails" ADD COLUMN "dedupe_key" text DEFAULT gen_random_uuid()::text NOT NULL;--> statement-breakpoint
 ALTER TABLE "emails" ADD COLUMN "attempts" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "emails" ADD COLUMN "provider_message_id" text;--> statement-breakpoint

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { EmailAttachment, EmailTemplate } from "./template.ts";
 import { passwordResetTemplate, welcomeTemplate } from "./accounts.ts";
 import { duesReceiptTemplate, duesReminderTemplate, paymentFailedTemplate } from "./payments.ts";
 import { ticketIssuedTemplate } from "./tickets.ts";
@@ -24,4 +25,11 @@ export function isTemplateName(name: string): name is TemplateName {
   return Object.hasOwn(emailTemplates, name);
 }
 
-export { renderTemplate, type EmailTemplate, type RenderContext, type RenderedEmail } from "./template.ts";
+export { renderTemplate, type EmailAttachment, type EmailTemplate, type RenderContext, type RenderedEmail } from "./template.ts";
+
+/** The attachments of a stored email, rendered from its payload (none for a template that has none, or no longer exists). */
+export async function renderAttachments(name: string, payload: unknown): Promise<EmailAttachment[]> {
+  if (!isTemplateName(name)) return [];
+  const template: EmailTemplate = emailTemplates[name];
+  return (await template.attachments?.(template.payload.parse(payload))) ?? [];
+}

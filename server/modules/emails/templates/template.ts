@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { EmailAttachment } from "../../../../shared/schema/index.ts";
+import type { OutgoingEmail } from "../../../infra/mailer.ts";
 import { line } from "../../../../shared/api/text.ts";
 
 /** What a template needs besides its payload. */
@@ -8,16 +8,21 @@ export interface RenderContext {
   appUrl: string;
 }
 
+/** A file sent with the email; `contentId` makes it inline (`<img src="cid:…">`). */
+export type EmailAttachment = OutgoingEmail["attachments"][number];
+
+/** What is rendered, and stored, when the email is queued. */
 export interface RenderedEmail {
   subject: string;
   text: string;
   html: string;
-  attachments: EmailAttachment[];
 }
 
 /**
  * An email template: its name, the schema of its payload (checked when the email is queued), a sample payload (for
- * operators' previews and tests), and one renderer per part.
+ * operators' previews and tests), and one renderer per part. The texts are rendered when the email is queued, in the
+ * caller's transaction, so they must be cheap; attachments (a QR code is milliseconds of CPU) are rendered by the
+ * background worker when it sends the email, from the stored payload.
  */
 export interface EmailTemplate<Name extends string = string, Schema extends z.ZodType = z.ZodType> {
   name: Name;
@@ -35,16 +40,15 @@ export function defineTemplate<Name extends string, Schema extends z.ZodType>(
   return template;
 }
 
-export async function renderTemplate<Schema extends z.ZodType>(
+export function renderTemplate<Schema extends z.ZodType>(
   template: EmailTemplate<string, Schema>,
   payload: z.output<Schema>,
   context: RenderContext,
-): Promise<RenderedEmail> {
+): RenderedEmail {
   return {
     subject: template.subject(payload),
     text: template.text(payload, context),
     html: template.html(payload, context),
-    attachments: (await template.attachments?.(payload)) ?? [],
   };
 }
 

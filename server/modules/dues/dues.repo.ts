@@ -1,0 +1,86 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+import type { DuesSettingsBody } from "../../../shared/api/dues.ts";
+import {
+  communities,
+  connectedAccounts,
+  memberships,
+  payments,
+  type ConnectedAccountRow,
+  type PaymentRow,
+} from "../../../shared/schema/index.ts";
+import type { Executor } from "../../infra/db/client.ts";
+import { beforeCursor, timestampKeyOf, type TimestampIdCursor } from "../../infra/db/keyset.ts";
+
+export interface NewPayment {
+  communityId: string;
+  userId: string;
+  stripeCheckoutSessionId: string;
+  stripePaymentIntentId: string | null;
+  amountCents: number;
+  applicationFeeCents: number;
+  currency: string;
+}
+
+/** Dues settings, the communities' connected accounts, dues paid until, and the payments received. */
+export class DuesRepository {
+  async findAccount(db: Executor, communityId: string): Promise<ConnectedAccountRow | undefined> {
+    const [row] = await db.select().from(connectedAccounts).where(eq(connectedAccounts.communityId, communityId));
+    return row;
+  }
+
+  /** Records the community's account; one recorded first wins. Returns the account kept. */
+  async keepAccount(db: Executor, communityId: string, accountId: string): Promise<string> {
+    await db.insert(connectedAccounts).values({ communityId, stripeAccountId: accountId }).onConflictDoNothing();
+    const kept = await this.findAccount(db, communityId);
+    if (!kept) throw new Error("no connected account kept for the community");
+    return kept.stripeAccountId;
+  }
+
+  async setDues(db: Executor, communityId: string, settings: DuesSettingsBody): Promise<void> {
+    await db
+      .update(communities)
+      .set({ duesAmountCents: settings.amountCents, duesCurrency: settings.currency, duesPeriodMonths: settings.periodMonths })
+      .where(eq(communities.id, communityId));
+  }
+
+  async paidUntil(db: Executor, communityId: string, userId: string): Promise<Date | null> {
+    const [row] = await db
+      .select({ paidUntil: memberships.duesPaidUntil })
+      .from(memberships)
+      .where(and(eq(memberships.communityId, communityId), eq(memberships.userId, userId)));
+    return row?.paidUntil ?? null;
+  }
+
+  /** The payment of a Checkout session, once: undefined when that session was recorded before. */
+  async insertPayment(db: Executor, payment: NewPayment): Promise<PaymentRow | undefined> {
+    const [row] = await db.insert(payments).values(payment).onConflictDoNothing({ target: payments.stripeCheckoutSessionId }).returning();
+    return row;
+  }
+
+  /**
+   * Extends the member's dues by the period, from the end of what was paid or from now if that has passed; undefined
+   * when the payer is no longer a member (the payment is kept all the same).
+   */
+  async extendDues(db: Executor, communityId: string, userId: string, months: number): Promise<Date | undefined> {
+    const [row] = await db
+      .update(memberships)
+      .set({ duesPaidUntil: sql`greatest(coalesce(${memberships.duesPaidUntil}, now()), now()) + make_interval(months => ${months}::int)` })
+      .where(and(eq(memberships.communityId, communityId), eq(memberships.userId, userId)))
+      .returning({ paidUntil: memberships.duesPaidUntil });
+    return row?.paidUntil ?? undefined;
+  }
+
+  async setPaidUntil(db: Executor, paymentId: string, paidUntil: Date): Promise<void> {
+    await db.update(payments).set({ paidUntil }).where(eq(payments.id, paymentId));
+  }
+
+  /** Newest first. */
+  async paymentsPage(db: Executor, communityId: string, limit: number, before: TimestampIdCursor | undefined) {
+    return db
+      .select({ payment: payments, createdAtKey: timestampKeyOf(payments.createdAt) })
+      .from(payments)
+      .where(and(eq(payments.communityId, communityId), before ? beforeCursor(payments.createdAt, payments.id, before) : undefined))
+      .orderBy(desc(payments.createdAt), desc(payments.id))
+      .limit(limit + 1);
+  }
+}
