@@ -32,18 +32,16 @@ export class EmailsRepository {
   /**
    * Inserts the email for each address `recipient` selects (a query of one column, `to_address`; `prelude` may define
    * what it reads, data-modifying statements included), unless its dedupe key is taken, and makes `job`'s call (an
-   * `add_job`) when it inserted, or in any case with `jobAlways`; all in one statement. Returns the id when it inserted.
+   * `add_job`) for each email inserted, or once in any case with `jobAlways`; `always` is evaluated once in any case.
+   * All in one statement. Returns the id when it inserted.
    */
   async insertQueued(
     db: Executor,
-    input: { email: NewEmail; recipient: SQL; prelude?: SQL; job?: SQL; jobAlways?: boolean },
+    input: { email: NewEmail; recipient: SQL; prelude?: SQL; always?: SQL; job?: SQL; jobAlways?: boolean },
   ): Promise<string | undefined> {
-    const { email, recipient, prelude, job } = input;
-    const outcome =
-      job && input.jobAlways
-        ? sql`select (select id from inserted) as id, ${job} as job`
-        : sql`select inserted.id${job ? sql`, ${job} as job` : sql``} from inserted`;
-    const result = await db.execute<{ id: string }>(sql`
+    const { email, recipient, prelude, always, job } = input;
+    const jobs = !job ? sql`null` : input.jobAlways ? job : sql`(select count(${job}) from inserted)`;
+    const result = await db.execute<{ id: string | null }>(sql`
       with ${prelude ? sql`${prelude},` : sql``} recipient as (${recipient}),
       inserted as (
         insert into ${emails} (id, to_address, template, payload, subject, body_text, body_html, dedupe_key, status)
@@ -53,8 +51,8 @@ export class EmailsRepository {
         on conflict (dedupe_key) do nothing
         returning id
       )
-      ${outcome}`);
-    return result.rows[0]?.id;
+      select (select id from inserted limit 1) as id, ${jobs} as job, ${always ?? sql`null`} as always`);
+    return result.rows[0]?.id ?? undefined;
   }
 
   /**

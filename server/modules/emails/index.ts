@@ -4,20 +4,10 @@ import { eventSignatureChecker } from "../../infra/mailer.ts";
 import { EmailsRepository } from "./emails.repo.ts";
 import { EmailsService } from "./emails.service.ts";
 import { emailsOpsRoutes, sendgridWebhookRoutes } from "./emails.routes.ts";
-import { EmailOutbox } from "./outbox.ts";
 
-export { EmailOutbox, type EmailRequest, type RecipientQuery } from "./outbox.ts";
+export { EmailOutbox, emailOutbox, type EmailRequest, type RecipientQuery } from "./outbox.ts";
 export { sendEmailJob } from "./emails.jobs.ts";
 export type { TemplateName, TemplatePayload } from "./templates/index.ts";
-
-/**
- * The outbox every module queues its emails through, in its own transaction: `outbox.queue(tx, { to, template,
- * payload, dedupeKey })`. Emails are captured (stored, never sent) when no SendGrid key is configured.
- */
-export function emailOutbox(container: Pick<Container, "config">): EmailOutbox {
-  const { appUrl, email } = container.config;
-  return new EmailOutbox({ appUrl, capture: !email.sendgridApiKey });
-}
 
 export interface EmailsModule {
   /** /emails… under the operators' router. */

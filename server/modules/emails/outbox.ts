@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { sql, type SQL } from "drizzle-orm";
+import type { AppEnv } from "../../config/env.ts";
 import type { Executor } from "../../infra/db/client.ts";
 import { addJobCall } from "../../infra/queue.ts";
 import { EmailsRepository } from "./emails.repo.ts";
@@ -20,10 +21,12 @@ export interface EmailRequest<Name extends TemplateName> {
 
 /**
  * A recipient found by the statement itself: `recipient` selects one column, `to_address` (zero rows: no email), and
- * may read what `prelude` (a list of `name as (…)` items of a WITH, data-modifying ones included) defines.
+ * may read what `prelude` (a list of `name as (…)` items of a WITH, data-modifying ones included) defines; `always` is
+ * an expression the statement evaluates once whatever `recipient` finds (a setting of the transaction).
  */
 export interface RecipientQuery {
   prelude?: SQL;
+  always?: SQL;
   recipient: SQL;
 }
 
@@ -88,9 +91,19 @@ export class EmailOutbox {
         status: this.settings.capture ? "captured" : "queued",
       },
       prelude: query.prelude,
+      always: query.always,
       recipient: query.recipient,
       job: this.settings.capture ? undefined : addJobCall(sendEmailJob, { emailId: id }),
       jobAlways,
     });
   }
+}
+
+/**
+ * The outbox every module queues its emails through, in its own transaction: `outbox.queue(tx, { to, template,
+ * payload, dedupeKey })`. Emails are captured (stored, never sent) when no SendGrid key is configured. Jobs import it
+ * from this file, not from the module's index, so that the background worker loads no routes.
+ */
+export function emailOutbox({ config }: { config: Pick<AppEnv, "appUrl" | "email"> }): EmailOutbox {
+  return new EmailOutbox({ appUrl: config.appUrl, capture: !config.email.sendgridApiKey });
 }
