@@ -31,7 +31,7 @@ export const sendEmailJob = defineJob({
     const { db, logger, mailer } = context;
     const email = await emails.claim(db, emailId);
     if (!email) {
-      logger.info({ emailId }, "email not queued any more; nothing to send");
+      logger.info({ emailId }, "no queued email with this id; nothing to send");
       return;
     }
     const log = logger.child({ emailId, template: email.template, to: maskAddress(email.toAddress), attempt: email.attempts });
@@ -67,7 +67,7 @@ async function attempt(email: EmailRow, mailer: Mailer, context: JobContext, log
       customArgs: { email_id: email.id },
     }));
   } catch (error) {
-    // Anything else than SendGrid's answer (a defect) leaves the email `sending`: its outcome is unknown.
+    // An error other than a failed call (a defect) leaves the email `sending`: whether SendGrid got it is unknown.
     if (!(error instanceof MailerError)) throw error;
     await attemptFailed(email, error, context, log);
     return;

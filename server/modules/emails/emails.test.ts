@@ -159,7 +159,7 @@ describe("the email outbox, sent through SendGrid by the background worker", () 
     expect(new Set(stuck.items.map((email) => email.status))).toEqual(new Set(["sending"]));
     expect(sendgrid.to(to)).toEqual([]);
     expect(workerLog.lines).toContainEqual(
-      expect.objectContaining({ msg: "email not queued any more; nothing to send", emailId: row?.id }),
+      expect.objectContaining({ msg: "no queued email with this id; nothing to send", emailId: row?.id }),
     );
   });
 
