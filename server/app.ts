@@ -15,6 +15,7 @@ import { emailsModule } from "./modules/emails/index.ts";
 import { plansModule } from "./modules/plans/index.ts";
 import { billingModule } from "./modules/billing/index.ts";
 import { duesModule } from "./modules/dues/index.ts";
+import { paymentsModule } from "./modules/payments/index.ts";
 import { csrfProtection } from "./http/middleware/csrf.ts";
 import { authenticate } from "./http/middleware/auth.ts";
 import { opsOnly } from "./http/middleware/ops-token.ts";
@@ -22,7 +23,7 @@ import { JSON_BODY_LIMIT } from "./http/validate.ts";
 
 /**
  * The Express application, without listening (tests and the web worker both use
- * it). Order matters: request id and latency line first, probes and operators'
+ * it). Order matters: request id and latency line first, probes, Stripe's webhooks and operators'
  * endpoints before sessions (neither may depend on Redis or a cookie), sessions and the signed-in user, the
  * cross-site check, the feature routers (each route reads its own JSON body,
  * after its own access check), then 404 and the one error handler.
@@ -39,11 +40,15 @@ export function createApp(container: Container): Express {
   app.use(helmet());
   app.use("/api/health", healthRoutes(container.health, config.opsToken));
   const emails = emailsModule(container);
+  // SendGrid's and Stripe's deliveries: authenticated by their signatures, no session, no cross-site check.
   app.use("/api/webhooks/sendgrid", emails.webhookRoutes);
+  const payments = paymentsModule(container);
+  app.use("/api/webhooks", payments.webhooks);
   // Operators' endpoints: a bearer token, no session, no cross-site check (no browser sends it).
   const ops = express.Router();
   ops.use(opsOnly(config.opsToken, config.production));
   ops.use(emails.opsRoutes);
+  ops.use(payments.ops);
   ops.use(notFoundHandler);
   app.use("/api/ops", ops);
 

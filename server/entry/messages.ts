@@ -5,17 +5,32 @@ export type ChildMessage =
   | { type: "ready" }
   | { type: "boot-failed"; message: string }
   /** A web worker closed its listening socket and asks the primary to confirm it will hand it no more connections. */
-  | { type: "stopped-accepting" };
+  | { type: "stopped-accepting" }
+  /** The background worker's job runner started and locks the jobs it takes under this name. */
+  | { type: "job-runner"; lockedBy: string };
 
 export type ShutdownReason = "reload" | "stop";
 
 export type PrimaryMessage =
   | { type: "shutdown"; reason: ShutdownReason }
   /** The answer to `stopped-accepting`: every connection the primary handed to this worker was sent before it. */
-  | { type: "routing-stopped" };
+  | { type: "routing-stopped" }
+  /** The answer to `job-runner`: the runners of background workers that died, whose locked jobs are to be released. */
+  | { type: "dead-job-runners"; lockedBy: string[] };
 
-const CHILD_MESSAGE_TYPES: ReadonlySet<unknown> = new Set<ChildMessage["type"]>(["ready", "boot-failed", "stopped-accepting"]);
-const PRIMARY_MESSAGE_TYPES: ReadonlySet<unknown> = new Set<PrimaryMessage["type"]>(["shutdown", "routing-stopped"]);
+/**
+ * Dead job runners are remembered this long, by the primary and by the background worker that releases their jobs:
+ * graphile-worker itself frees a job locked for 4 hours.
+ */
+export const DEAD_RUNNER_MEMORY_MS = 4 * 60 * 60 * 1_000;
+
+const CHILD_MESSAGE_TYPES: ReadonlySet<unknown> = new Set<ChildMessage["type"]>([
+  "ready",
+  "boot-failed",
+  "stopped-accepting",
+  "job-runner",
+]);
+const PRIMARY_MESSAGE_TYPES: ReadonlySet<unknown> = new Set<PrimaryMessage["type"]>(["shutdown", "routing-stopped", "dead-job-runners"]);
 
 export function isChildMessage(value: unknown): value is ChildMessage {
   return typeof value === "object" && value !== null && "type" in value && CHILD_MESSAGE_TYPES.has(value.type);

@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseUrl } from "../test/harness.ts";
-import { withDatabase } from "../test/services.ts";
+import { query, withDatabase } from "../test/services.ts";
 import { startTcpProxy, type TcpProxy } from "../test/tcp-proxy.ts";
 import { getHealth, primaryLine, sleep, startCluster, waitFor, type ClusterProcess } from "../test/cluster-process.ts";
 
@@ -20,16 +19,6 @@ const OUTAGE_MS = 30_000;
 const JOBS = 3;
 /** Generous: recovery takes a few seconds (retries every 2 s at most, plus a worker's start). */
 const RECOVERY_BOUND_MS = 20_000;
-
-async function query<Row extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<Row[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<Row>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 /** Milliseconds from `from` until the check passes. */
 async function msUntil(from: number, check: () => boolean | Promise<boolean>, what: string): Promise<number> {

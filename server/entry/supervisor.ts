@@ -1,6 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
 import type { Logger } from "pino";
-import { isChildMessage, type PrimaryMessage, type ShutdownReason } from "./messages.ts";
+import { DEAD_RUNNER_MEMORY_MS, isChildMessage, type PrimaryMessage, type ShutdownReason } from "./messages.ts";
 
 /** Restart delays double from the first to the last, and fall back to the first after a child stays up this long. */
 export const RESTART_DELAY_FIRST_MS = 100;
@@ -44,6 +44,8 @@ export class Supervisor {
   #stopping = false;
   #reloading: Promise<void> | undefined;
   readonly #retired = new Set<Worker>();
+  /** Job runners of background workers that exited, with when: each new runner is told, and releases what they left locked. */
+  readonly #deadJobRunners = new Map<string, number>();
 
   constructor(private readonly options: SupervisorOptions) {
     const slot = (role: ChildRole, index: number): Slot => ({
@@ -112,6 +114,7 @@ export class Supervisor {
     const worker = cluster.fork(this.options.env);
     slot.worker = worker;
     let ready = false;
+    const jobRunners: string[] = [];
     this.options.logger.info({ child: slot.role, slot: slot.index, childPid: worker.process.pid }, "fork");
     worker.on("message", (message: unknown) => {
       if (!isChildMessage(message)) return;
@@ -122,14 +125,28 @@ export class Supervisor {
         ready = true;
         this.#onReady(slot, worker);
       }
+      if (message.type === "job-runner") {
+        jobRunners.push(message.lockedBy);
+        send(worker, { type: "dead-job-runners", lockedBy: this.#recentlyDeadJobRunners() });
+      }
     });
-    worker.on("exit", (code, signal) => this.#onExit(slot, worker, ready, code, signal));
+    worker.on("exit", (code, signal) => {
+      for (const lockedBy of jobRunners) this.#deadJobRunners.set(lockedBy, Date.now());
+      this.#onExit(slot, worker, ready, code, signal);
+    });
     // Node's own messages to a child that just died (a connection handed to it, say) fail with EPIPE; unheard, the
     // error would end the primary. The child's exit follows and is handled above.
     worker.on("error", (error: Error) =>
       this.options.logger.warn({ child: slot.role, childPid: worker.process.pid, err: error }, "child unreachable"),
     );
     return worker;
+  }
+
+  /** Older ones need no release of ours: graphile-worker frees their jobs by itself by now. */
+  #recentlyDeadJobRunners(): string[] {
+    const forgetBefore = Date.now() - DEAD_RUNNER_MEMORY_MS;
+    for (const [lockedBy, diedAt] of this.#deadJobRunners) if (diedAt < forgetBefore) this.#deadJobRunners.delete(lockedBy);
+    return [...this.#deadJobRunners.keys()];
   }
 
   #onReady(slot: Slot, worker: Worker): void {

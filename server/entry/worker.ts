@@ -1,9 +1,11 @@
-import type { Runner } from "graphile-worker";
-import { buildContainer } from "../container.ts";
+import { buildContainer, type Container } from "../container.ts";
+import type { JobContext } from "../jobs/job.ts";
 import { createLogger, type Logger } from "../infra/logger.ts";
-import { startJobRunner, type JobRunnerOptions } from "../jobs/runner.ts";
+import { runnableJobs, startJobRunner, type JobRunner, type JobRunnerOptions } from "../jobs/runner.ts";
+import { DeadRunnerLocks } from "../jobs/dead-runners.ts";
 import { jobRegistry } from "../jobs/registry.ts";
 import { failBoot, listenForShutdown, loadConfigOrExit, logStrayErrors, sleep, tellPrimary } from "./child-process.ts";
+import { DEAD_RUNNER_MEMORY_MS, isPrimaryMessage } from "./messages.ts";
 import { RETRY_MAX_MS, untilReachable } from "../infra/dependencies.ts";
 
 /**
@@ -20,18 +22,22 @@ interface JobRunnerKeeper {
 /**
  * Keeps the job runner running: it starts once the database answers (waiting for it, never failing because of it),
  * and starts again, after the same wait, if it ever stops on its own (its connections lost for good). Jobs live in
- * Postgres: nothing is lost meanwhile, they run late.
+ * Postgres: nothing is lost meanwhile, they run late; those a stopped runner left locked are released.
  */
-function keepJobRunnerRunning(options: JobRunnerOptions, logger: Logger): JobRunnerKeeper {
+function keepJobRunnerRunning(options: JobRunnerOptions, deadRunners: DeadRunnerLocks, logger: Logger): JobRunnerKeeper {
   const stopping = new AbortController();
-  let runner: Runner | undefined;
+  let current: JobRunner | undefined;
   const start = async () => {
-    runner = await untilReachable(() => startJobRunner(options), { dependency: "database", logger, signal: stopping.signal });
+    current = await untilReachable(() => startJobRunner(options), { dependency: "database", logger, signal: stopping.signal });
+    logger.info({ lockedBy: current.lockedBy }, "job runner started");
+    // The primary answers with the runners of background workers that died before this one, whose jobs may be locked.
+    await tellPrimary({ type: "job-runner", lockedBy: current.lockedBy });
   };
   const restartWhenItStops = async (): Promise<void> => {
-    while (runner) {
-      await runner.promise.catch((error: unknown) => logger.error({ err: error }, "job runner stopped"));
+    while (current) {
+      await current.runner.promise.catch((error: unknown) => logger.error({ err: error }, "job runner stopped"));
       if (stopping.signal.aborted) return;
+      deadRunners.add([current.lockedBy]);
       // A runner that stops again at once (a defect rather than an outage) is not restarted in a busy loop.
       await sleep(RETRY_MAX_MS);
       if (stopping.signal.aborted) return;
@@ -53,9 +59,22 @@ function keepJobRunnerRunning(options: JobRunnerOptions, logger: Logger): JobRun
     async stop() {
       stopping.abort();
       // Jobs in progress finish; jobs not yet started stay in Postgres for the next worker.
-      await runner?.stop().catch(() => undefined);
+      await current?.runner.stop().catch(() => undefined);
       await kept.catch(() => undefined);
     },
+  };
+}
+
+/**
+ * What jobs may use: the database, the log, when payments are on the Stripe client and its settings, and when SendGrid
+ * is configured its client and the email settings.
+ */
+function jobContext({ db, logger, stripe, mailer, config }: Container): JobContext {
+  return {
+    db,
+    logger,
+    stripe: stripe && config.stripe ? { client: stripe, settings: config.stripe } : undefined,
+    email: mailer ? { mailer, settings: config.email } : undefined,
   };
 }
 
@@ -67,17 +86,24 @@ async function startBackgroundWorker(): Promise<void> {
   let stopping = false;
   try {
     const container = await buildContainer(config, "worker", logger);
+    const context = jobContext(container);
     // One connection is the queue's LISTEN; the rest run jobs.
     const concurrency = config.queueConcurrency ?? Math.max(1, config.plan.poolMaxPerProcess - 1);
-    const jobs = keepJobRunnerRunning({ pool: container.pool, concurrency, jobs: jobRegistry, context: container }, logger);
+    const deadRunners = new DeadRunnerLocks(container.pool, logger, DEAD_RUNNER_MEMORY_MS);
+    process.on("message", (message) => {
+      if (isPrimaryMessage(message) && message.type === "dead-job-runners") deadRunners.add(message.lockedBy);
+    });
+    deadRunners.start();
+    const jobs = keepJobRunnerRunning({ pool: container.pool, concurrency, jobs: jobRegistry, context }, deadRunners, logger);
     shutdownControl.onShutdown(async () => {
       stopping = true;
       await jobs.stop();
+      await deadRunners.stop();
       await container.close();
       logger.info("stopped");
     });
     await jobs.started;
-    logger.info({ concurrency, jobs: jobRegistry.map((job) => job.name) }, "ready");
+    logger.info({ concurrency, jobs: runnableJobs(jobRegistry, context).map((job) => job.name) }, "ready");
     await tellPrimary({ type: "ready" });
   } catch (error) {
     // Asked to stop while waiting for the database: the shutdown in progress ends the process.

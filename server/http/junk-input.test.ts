@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type z } from "zod";
 import type { Page } from "../../shared/api/pagination.ts";
-import { payments } from "../../shared/schema/index.ts";
+import { payments, stripeEvents } from "../../shared/schema/index.ts";
 import { HttpClient, startTestServer, type TestServer } from "../test/harness.ts";
 import {
   addMember,
@@ -82,7 +82,10 @@ describe("junk input on every route", () => {
         currency: "eur",
       })),
     );
-    params = { slug: community.slug, eventId: event.id, ticketId: ticket.id, userId: member.id };
+    // Two stored Stripe events, so that the operators' list of them has a cursor.
+    const stripeEvent = (id: string) => ({ id, type: "customer.created", created: 1, payload: {}, status: "ignored" as const });
+    await server.container.db.insert(stripeEvents).values([stripeEvent(`evt_${randomUUID()}`), stripeEvent(`evt_${randomUUID()}`)]);
+    params = { slug: community.slug, eventId: event.id, ticketId: ticket.id, userId: member.id, id: `evt_${randomUUID()}` };
     samples.set("POST /api/events/:eventId/checkins", () => ({ code: ticket.code, nonce: "n-1" }));
     for (const route of routes.filter((entry) => entry.method === "GET" && entry.schemas.query)) {
       const page = (await (await owner.client.get(`${fill(route.path)}?limit=1`)).json()) as Page<unknown>;

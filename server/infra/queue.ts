@@ -11,6 +11,8 @@ export interface EnqueueOptions {
   jobKey?: string;
   runAt?: Date;
   maxAttempts?: number;
+  /** graphile-worker's named queue: its jobs run one at a time, in order (one queue per thing that must not race). */
+  queueName?: string;
 }
 
 /**
@@ -41,6 +43,7 @@ export function addJobCall<Payload extends z.ZodType>(
     payload => ${JSON.stringify(checked)}::json,
     run_at => ${options.runAt?.toISOString() ?? null}::timestamptz,
     max_attempts => ${options.maxAttempts ?? null}::int,
-    job_key => ${options.jobKey ?? null}
+    job_key => ${options.jobKey ?? null},
+    queue_name => ${options.queueName ?? null}
   )`;
 }

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { Logger } from "pino";
+import type Stripe from "stripe";
 import type { Database } from "../infra/db/client.ts";
 import type { Mailer } from "../infra/mailer.ts";
 import type { AppEnv } from "../config/env.ts";
@@ -7,9 +8,12 @@ import type { AppEnv } from "../config/env.ts";
 export interface JobContext {
   db: Database;
   logger: Logger;
-  config: AppEnv;
-  /** Undefined without a SendGrid key. */
-  mailer: Mailer | undefined;
+  /** Absent when payments are off (no Stripe key). */
+  stripe?: { client: Stripe; settings: NonNullable<AppEnv["stripe"]> };
+  /** Absent without a SendGrid key (emails are then captured, never sent). */
+  email?: { mailer: Mailer; settings: AppEnv["email"] };
+  /** Which run of this job this is, set by the runner: a handler that records its own failures knows when it is the last. */
+  attempt?: { number: number; last: boolean };
 }
 
 /**
@@ -21,6 +25,11 @@ export interface JobDefinition<Payload extends z.ZodType = z.ZodType> {
   payload: Payload;
   /** Crontab expression for periodic jobs (run by the worker's scheduler, once per tick across instances). */
   schedule?: string;
+  /**
+   * Whether a worker with this context runs the job: one without what the job needs (payments off) leaves its jobs in
+   * the queue for a worker that has it, rather than failing them.
+   */
+  runsWith?(context: JobContext): boolean;
   handle(payload: z.infer<Payload>, context: JobContext): Promise<void>;
 }
 

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { eq, inArray, sql } from "drizzle-orm";
 import { pino } from "pino";
-import type { Runner } from "graphile-worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessions } from "../../shared/schema/index.ts";
 import { loadConfig } from "../config/env.ts";
@@ -48,11 +47,11 @@ describe("the job queue", () => {
       { sid: expired, sess: {}, expire: new Date(Date.now() - 60_000) },
       { sid: live, sess: {}, expire: new Date(Date.now() + 60_000) },
     ]);
-    const runner: Runner = await startJobRunner({
+    const { runner } = await startJobRunner({
       pool: container.pool,
       concurrency: 1,
       jobs: [cleanupJob],
-      context: container,
+      context: { db: container.db, logger: container.logger },
     });
     try {
       await enqueueJob(container.db, cleanupJob, {});

@@ -98,6 +98,19 @@ describe("the Stripe test double, through the official SDK", () => {
     expect(calls()).toBe(5);
   });
 
+  it("scripts a hang: the request is never answered, and the client's own timeout ends it", async () => {
+    const impatient = new Stripe("sk_test_double", {
+      host: "127.0.0.1",
+      port: Number(new URL(fake.url).port),
+      protocol: "http",
+      timeout: 300,
+      maxNetworkRetries: 0,
+    });
+    fake.fail({ kind: "hang", times: 1, path: "/v1/customers" });
+    await expect(impatient.customers.create({})).rejects.toMatchObject({ type: "StripeConnectionError" });
+    await expect(impatient.customers.create({})).resolves.toMatchObject({ object: "customer" });
+  });
+
   it("signs deliveries as Stripe does: the SDK verifies them with the right secret only", () => {
     const event = fake.events.at(-1);
     const payload = JSON.stringify(event);

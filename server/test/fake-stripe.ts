@@ -177,18 +177,18 @@ export class FakeStripe {
   }
 
   /** A new period paid for. */
-  renew(subscriptionId: string): StripeObject {
+  renew(subscriptionId: string): FakeEvent {
     const subscription = this.#get(this.subscriptions, "subscription", subscriptionId);
     const item = this.#itemOf(subscription);
     const previous = { status: subscription.status };
     item.current_period_start = item.current_period_end;
     item.current_period_end = (item.current_period_end as number) + PERIOD_S;
     subscription.status = "active";
-    return this.record("customer.subscription.updated", subscription, undefined, previous).data.object;
+    return this.record("customer.subscription.updated", subscription, undefined, previous);
   }
 
   /** The renewal's payment failed: an `invoice.payment_failed`, and the subscription goes `past_due`. */
-  failPayment(subscriptionId: string): StripeObject {
+  failPayment(subscriptionId: string): FakeEvent {
     const subscription = this.#get(this.subscriptions, "subscription", subscriptionId);
     const invoice: StripeObject = {
       id: id("in"),
@@ -208,30 +208,30 @@ export class FakeStripe {
     this.record("invoice.payment_failed", invoice);
     const previous = { status: subscription.status };
     subscription.status = "past_due";
-    return this.record("customer.subscription.updated", subscription, undefined, previous).data.object;
+    return this.record("customer.subscription.updated", subscription, undefined, previous);
   }
 
-  setCancelAtPeriodEnd(subscriptionId: string, cancel: boolean): StripeObject {
-    return this.#updateSubscription(subscriptionId, { cancel_at_period_end: cancel ? "true" : "false" });
+  setCancelAtPeriodEnd(subscriptionId: string, cancel: boolean): FakeEvent {
+    return this.updateSubscription(subscriptionId, { cancel_at_period_end: cancel ? "true" : "false" });
   }
 
   /** The subscription ended (canceled now, or its last period over). */
-  endSubscription(subscriptionId: string): StripeObject {
+  endSubscription(subscriptionId: string): FakeEvent {
     const subscription = this.#get(this.subscriptions, "subscription", subscriptionId);
     Object.assign(subscription, { status: "canceled", canceled_at: this.now(), ended_at: this.now() });
-    return this.record("customer.subscription.deleted", subscription).data.object;
+    return this.record("customer.subscription.deleted", subscription);
   }
 
   /** Stripe verified (or asked for more from) a connected account: an `account.updated` Connect event. */
-  updateAccount(accountId: string, state: AccountState): StripeObject {
+  updateAccount(accountId: string, state: AccountState): FakeEvent {
     const account = this.#get(this.accounts, "account", accountId);
     const { currently_due, ...flags } = state;
     Object.assign(account, flags);
     if (currently_due) (account.requirements as Json).currently_due = currently_due;
-    return this.record("account.updated", account, accountId).data.object;
+    return this.record("account.updated", account, accountId);
   }
 
-  /** Records the event of a state change, with a snapshot of the object as it is now. */
+  /** Records the event of a state change (each driver above returns the last event it recorded), with a snapshot of the object as it is now. */
   record(type: string, object: StripeObject, account?: string, previous?: Json): FakeEvent {
     const event: FakeEvent = {
       id: id("evt"),
@@ -321,8 +321,8 @@ export class FakeStripe {
     ["POST", /^\/v1\/checkout\/sessions$/, (params, account) => this.#createSession(params, account)],
     ["GET", /^\/v1\/checkout\/sessions\/([^/]+)$/, (_, __, objectId) => this.#get(this.sessions, "checkout.session", objectId)],
     ["GET", /^\/v1\/subscriptions\/([^/]+)$/, (_, __, objectId) => this.#get(this.subscriptions, "subscription", objectId)],
-    ["POST", /^\/v1\/subscriptions\/([^/]+)$/, (params, _, objectId) => this.#updateSubscription(objectId, params)],
-    ["DELETE", /^\/v1\/subscriptions\/([^/]+)$/, (_, __, objectId) => this.endSubscription(objectId)],
+    ["POST", /^\/v1\/subscriptions\/([^/]+)$/, (params, _, objectId) => this.updateSubscription(objectId, params).data.object],
+    ["DELETE", /^\/v1\/subscriptions\/([^/]+)$/, (_, __, objectId) => this.endSubscription(objectId).data.object],
     ["POST", /^\/v1\/billing_portal\/sessions$/, (params) => this.#createPortalSession(params)],
     ["POST", /^\/v1\/accounts$/, (params) => this.#createAccount(params)],
     ["GET", /^\/v1\/accounts\/([^/]+)$/, (_, __, objectId) => this.#get(this.accounts, "account", objectId)],
@@ -435,7 +435,7 @@ export class FakeStripe {
     return ((subscription.items as Json).data as Json[])[0] as Json;
   }
 
-  #updateSubscription(subscriptionId: string, params: Params): StripeObject {
+  updateSubscription(subscriptionId: string, params: Params): FakeEvent {
     const subscription = this.#get(this.subscriptions, "subscription", subscriptionId);
     const previous: Json = {};
     if (params.cancel_at_period_end !== undefined) {
@@ -445,7 +445,7 @@ export class FakeStripe {
     const newPrice = ((params.items as Json[] | undefined)?.[0] as Json | undefined)?.price;
     if (typeof newPrice === "string") ((this.#itemOf(subscription).price as Json).id as unknown) = newPrice;
     if (params.metadata) subscription.metadata = { ...metadataOf(subscription.metadata), ...metadataOf(params.metadata) };
-    return this.record("customer.subscription.updated", subscription, undefined, previous).data.object;
+    return this.record("customer.subscription.updated", subscription, undefined, previous);
   }
 
   #createPortalSession(params: Params): StripeObject {

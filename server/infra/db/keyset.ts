@@ -1,6 +1,7 @@
 import { sql, type AnyColumn, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { isSaneDate } from "../../../shared/api/dates.ts";
+import { requiredLine } from "../../../shared/api/text.ts";
 import { cursorKind, type CursorKind } from "../../core/pagination.ts";
 
 /**
@@ -25,6 +26,11 @@ export type TimestampIdCursor = readonly [timestamp: string, id: string];
 /** The cursor of a list ordered by (a timestamp, an id): [timestamp, id]. */
 export function timestampIdCursor(list: string): CursorKind<TimestampIdCursor> {
   return cursorKind(list, z.tuple([timestampKey, z.uuid()]));
+}
+
+/** The cursor of a list ordered by (a timestamp, a text id such as a Stripe event's): [timestamp, id]. */
+export function timestampTextIdCursor(list: string): CursorKind<TimestampIdCursor> {
+  return cursorKind(list, z.tuple([timestampKey, requiredLine(255)]));
 }
 
 /** The column as the cursor carries it. */

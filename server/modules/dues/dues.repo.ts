@@ -21,6 +21,14 @@ export interface NewPayment {
   currency: string;
 }
 
+export interface AccountState {
+  stripeAccountId: string;
+  chargesEnabled: boolean;
+  payoutsEnabled: boolean;
+  detailsSubmitted: boolean;
+  requirementsDue: string[];
+}
+
 /** Dues settings, the communities' connected accounts, dues paid until, and the payments received. */
 export class DuesRepository {
   async findAccount(db: Executor, communityId: string): Promise<ConnectedAccountRow | undefined> {
@@ -82,5 +90,35 @@ export class DuesRepository {
       .where(and(eq(payments.communityId, communityId), before ? beforeCursor(payments.createdAt, payments.id, before) : undefined))
       .orderBy(desc(payments.createdAt), desc(payments.id))
       .limit(limit + 1);
+  }
+
+  async lockAccount(db: Executor, stripeAccountId: string): Promise<ConnectedAccountRow | undefined> {
+    const [row] = await db
+      .select()
+      .from(connectedAccounts)
+      .where(eq(connectedAccounts.stripeAccountId, stripeAccountId))
+      .limit(1)
+      .for("update");
+    return row;
+  }
+
+  async saveAccount(db: Executor, communityId: string, state: AccountState): Promise<void> {
+    await db
+      .insert(connectedAccounts)
+      .values({ communityId, ...state })
+      .onConflictDoUpdate({
+        target: connectedAccounts.communityId,
+        set: { ...state, updatedAt: sql`now()` },
+        setWhere: sql`(${connectedAccounts.stripeAccountId}, ${connectedAccounts.chargesEnabled}, ${connectedAccounts.payoutsEnabled},
+          ${connectedAccounts.detailsSubmitted}, ${connectedAccounts.requirementsDue})
+          is distinct from (excluded.stripe_account_id, excluded.charges_enabled, excluded.payouts_enabled,
+          excluded.details_submitted, excluded.requirements_due)`,
+      });
+  }
+
+  /** Every connected account known here, for reconciliation of their Connect events. */
+  async accountIds(db: Executor): Promise<string[]> {
+    const rows = await db.select({ id: connectedAccounts.stripeAccountId }).from(connectedAccounts);
+    return rows.map((row) => row.id);
   }
 }

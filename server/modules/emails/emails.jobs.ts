@@ -2,12 +2,14 @@ import { z } from "zod";
 import type { EmailRow } from "../../../shared/schema/index.ts";
 import { defineJob, type JobContext } from "../../jobs/job.ts";
 import { enqueueJob } from "../../infra/queue.ts";
-import { MailerError, type Mailer } from "../../infra/mailer.ts";
+import { MailerError } from "../../infra/mailer.ts";
 import { EmailsRepository } from "./emails.repo.ts";
 import { maskAddress } from "./mask.ts";
 import { renderAttachments } from "./templates/index.ts";
 
 const emails = new EmailsRepository();
+
+type Sending = NonNullable<JobContext["email"]>;
 
 /** The longest wait between two attempts. */
 const MAX_BACKOFF_MS = 60 * 60 * 1_000;
@@ -27,8 +29,11 @@ export function nextAttemptAt(attempts: number, baseMs: number, providerSays: Da
 export const sendEmailJob = defineJob({
   name: "emails.send",
   payload: z.object({ emailId: z.uuid() }),
+  // A worker without a SendGrid key leaves send jobs to one that has it (without a key, emails are captured, not queued).
+  runsWith: (context) => context.email !== undefined,
   async handle({ emailId }, context) {
-    const { db, logger, mailer } = context;
+    const { db, logger, email: sending } = context;
+    if (!sending) throw new Error("emails.send runs only where SendGrid is configured");
     const email = await emails.claim(db, emailId);
     if (!email) {
       logger.info({ emailId }, "no queued email with this id; nothing to send");
@@ -39,16 +44,11 @@ export const sendEmailJob = defineJob({
       log.info("email not sent: its address is suppressed");
       return;
     }
-    if (!mailer) {
-      // Queued while a key was configured, claimed by a worker without one: kept, as every email without a key is.
-      await emails.recordOutcome(db, emailId, { status: "captured" });
-      return;
-    }
-    await attempt(email, mailer, context, log);
+    await attempt(email, sending, context, log);
   },
 });
 
-async function attempt(email: EmailRow, mailer: Mailer, context: JobContext, log: JobContext["logger"]): Promise<void> {
+async function attempt(email: EmailRow, { mailer }: Sending, context: JobContext, log: JobContext["logger"]): Promise<void> {
   const attachments = await renderAttachments(email.template, email.payload).catch(async (error: unknown) => {
     // A payload its template no longer accepts: sending would fail the same way every time.
     const reason = `attachments not rendered: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`;
@@ -76,8 +76,13 @@ async function attempt(email: EmailRow, mailer: Mailer, context: JobContext, log
   log.info({ messageId }, "email sent");
 }
 
-async function attemptFailed(email: EmailRow, error: MailerError, { db, config }: JobContext, log: JobContext["logger"]): Promise<void> {
-  const { maxAttempts, retryBaseMs } = config.email;
+async function attemptFailed(
+  email: EmailRow,
+  error: MailerError,
+  { db, email: sending }: JobContext,
+  log: JobContext["logger"],
+): Promise<void> {
+  const { maxAttempts, retryBaseMs } = (sending as Sending).settings;
   if (!error.retry || email.attempts >= maxAttempts) {
     await emails.recordOutcome(db, email.id, { status: "failed", error: error.message });
     log.warn({ error: error.message }, "email failed");

@@ -1,6 +1,5 @@
 import { generateKeyPairSync, randomUUID, sign } from "node:crypto";
 import { sql } from "drizzle-orm";
-import type { Runner } from "graphile-worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EmailDto } from "../../../shared/api/emails.ts";
 import type { Page } from "../../../shared/api/pagination.ts";
@@ -8,7 +7,7 @@ import { emails } from "../../../shared/schema/index.ts";
 import { loadConfig } from "../../config/env.ts";
 import { buildContainer, type Container } from "../../container.ts";
 import { enqueueJob } from "../../infra/queue.ts";
-import { startJobRunner } from "../../jobs/runner.ts";
+import { startJobRunner, type JobRunner } from "../../jobs/runner.ts";
 import { captureLog, HttpClient, startTestServer, testEnv, type TestServer } from "../../test/harness.ts";
 import { createCommunity, createEvent, signedInUser, TEST_PASSWORD, uniqueEmail } from "../../test/factories.ts";
 import { startFakeSendgrid, type FakeSendgrid } from "../../test/fake-sendgrid.ts";
@@ -57,7 +56,7 @@ describe("the email outbox, sent through SendGrid by the background worker", () 
   let sendgrid: FakeSendgrid;
   let server: TestServer;
   let worker: Container;
-  let runner: Runner;
+  let runner: JobRunner;
   const workerLog = captureLog("debug");
 
   beforeAll(async () => {
@@ -74,10 +73,16 @@ describe("the email outbox, sent through SendGrid by the background worker", () 
     server = await startTestServer(env);
     worker = await buildContainer(loadConfig(testEnv(env)), "worker", workerLog.logger);
     // The product's own runner, knowing the send job only: it picks up no job another test file enqueues.
-    runner = await startJobRunner({ pool: worker.pool, concurrency: 2, jobs: [sendEmailJob], context: worker });
+    const email = { mailer: worker.mailer as NonNullable<Container["mailer"]>, settings: worker.config.email };
+    runner = await startJobRunner({
+      pool: worker.pool,
+      concurrency: 2,
+      jobs: [sendEmailJob],
+      context: { db: worker.db, logger: worker.logger, email },
+    });
   });
   afterAll(async () => {
-    await runner?.stop();
+    await runner?.runner.stop();
     await worker?.close();
     await server?.close();
     await sendgrid?.close();

@@ -48,7 +48,7 @@ describe("the hourly cleanup", () => {
     ]);
 
     const log = captureLog();
-    await cleanupJob.handle({}, { ...server.container, logger: log.logger });
+    await cleanupJob.handle({}, { db, logger: log.logger });
 
     const left = async <T>(rows: Promise<T[]>) => (await rows).map((row) => Object.values(row as object)[0]);
     expect(

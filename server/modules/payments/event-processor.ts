@@ -1,0 +1,61 @@
+import type { Logger } from "pino";
+import type Stripe from "stripe";
+import type { Database } from "../../infra/db/client.ts";
+import { StripeEventsRepository } from "./stripe-events.repo.ts";
+import type { InboxEvent, StripeHandlers } from "./stripe-handlers.ts";
+
+export interface Attempt {
+  number: number;
+  last: boolean;
+}
+
+/**
+ * Processes one stored event, in the background worker: re-fetches the object it is about, then in one transaction
+ * claims the object's version (an event older than the last one applied is marked processed without applying), applies
+ * the state and marks the event processed. A failure is recorded on the event (attempts, last error) and thrown, for
+ * the queue to retry with backoff; after the last attempt the event is `failed`.
+ */
+export class EventProcessor {
+  readonly #events = new StripeEventsRepository();
+
+  constructor(
+    private readonly db: Database,
+    private readonly stripe: Stripe,
+    private readonly handlers: StripeHandlers,
+    private readonly logger: Logger,
+  ) {}
+
+  async process(eventId: string, attempt: Attempt | undefined): Promise<void> {
+    const event = await this.#events.find(this.db, eventId);
+    if (!event) {
+      this.logger.warn({ stripeEvent: eventId }, "stripe event not stored: nothing to process");
+      return;
+    }
+    // A job run again after its event was done (its worker killed between the two commits): nothing left to do.
+    if (event.status === "processed" || event.status === "ignored") return;
+    await this.#events.startRun(this.db, eventId);
+    try {
+      await this.#handle(event);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      await this.#events.recordFailure(this.db, eventId, message, attempt?.last ?? false);
+      throw error;
+    }
+  }
+
+  async #handle(event: InboxEvent): Promise<void> {
+    const handling = this.handlers.handling(event);
+    if (!handling) {
+      await this.#events.finish(this.db, event.id, "ignored");
+      return;
+    }
+    const state = await handling.fetch(this.stripe);
+    const applied = await this.db.transaction(async (tx) => {
+      const newest = await this.#events.claimVersion(tx, handling.objectId, event.created, event.id);
+      if (newest) await handling.apply(tx, state);
+      await this.#events.finish(tx, event.id, "processed");
+      return newest;
+    });
+    this.logger.info({ stripeEvent: event.id, type: event.type, objectId: handling.objectId, applied }, "stripe event processed");
+  }
+}

@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { defineJob } from "../../jobs/job.ts";
+import { paymentsOf, withStripe } from "./stripe-events.jobs.ts";
+import { Reconciler } from "./reconciler.ts";
+
+/**
+ * Every 15 minutes, the events Stripe has that the inbox lacks (a delivery lost, an endpoint down longer than Stripe
+ * retries, a secret rotated wrongly) are stored and processed as if delivered.
+ */
+export const reconcileStripeEventsJob = defineJob({
+  name: "payments.reconcile-stripe-events",
+  payload: z.object({}).passthrough(),
+  schedule: "*/15 * * * *",
+  runsWith: withStripe,
+  async handle(_payload, context) {
+    const { client, settings } = paymentsOf(context);
+    const found = await new Reconciler(context.db, client, settings).reconcile();
+    context.logger.info(found, "stripe events reconciled");
+  },
+});
