@@ -27,6 +27,7 @@ const clientFactories = [
   { group: ["**/infra/redis.ts"], importNames: ["createRedis", "connectRedis"], message: "only server/container.ts builds Redis clients" },
   { group: ["**/infra/sessions.ts"], importNames: ["createSessionStore"], message: "only server/container.ts builds the session store" },
   { group: ["**/infra/stripe.ts"], importNames: ["createStripe"], message: "only server/container.ts builds the Stripe client" },
+  { group: ["**/infra/mailer.ts"], importNames: ["createMailer"], message: "only server/container.ts builds the SendGrid client" },
 ];
 
 const databaseInRoutes = [{ group: ["drizzle-orm", "drizzle-orm/*"], message: "routes never touch the database: call a service" }];

@@ -11,6 +11,7 @@ import { communitiesModule, communityAccess } from "./modules/communities/index.
 import { eventsModule } from "./modules/events/index.ts";
 import { ticketsModule } from "./modules/tickets/index.ts";
 import { checkinsModule } from "./modules/checkins/index.ts";
+import { emailsModule } from "./modules/emails/index.ts";
 import { plansModule } from "./modules/plans/index.ts";
 import { billingModule } from "./modules/billing/index.ts";
 import { duesModule } from "./modules/dues/index.ts";
@@ -38,12 +39,15 @@ export function createApp(container: Container): Express {
   app.use(requestLog(logger));
   app.use(helmet());
   app.use("/api/health", healthRoutes(container.health, config.opsToken));
+  const emails = emailsModule(container);
+  // SendGrid's and Stripe's deliveries: authenticated by their signatures, no session, no cross-site check.
+  app.use("/api/webhooks/sendgrid", emails.webhookRoutes);
   const payments = paymentsModule(container);
-  // Stripe's deliveries: authenticated by their signature, no session, no cross-site check.
   app.use("/api/webhooks", payments.webhooks);
   // Operators' endpoints: a bearer token, no session, no cross-site check (no browser sends it).
   const ops = express.Router();
   ops.use(opsOnly(config.opsToken, config.production));
+  ops.use(emails.opsRoutes);
   ops.use(payments.ops);
   ops.use(notFoundHandler);
   app.use("/api/ops", ops);

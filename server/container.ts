@@ -11,6 +11,7 @@ import { connectRedis, createRedis } from "./infra/redis.ts";
 import { createSessionStore } from "./infra/sessions.ts";
 import { HealthMonitor } from "./infra/health.ts";
 import { createStripe } from "./infra/stripe.ts";
+import { createMailer, type Mailer } from "./infra/mailer.ts";
 import { TicketCodes } from "./modules/tickets/ticket-code.ts";
 
 export type Role = "web" | "worker";
@@ -28,6 +29,8 @@ export interface Container {
   ticketCodes: TicketCodes;
   /** Undefined when no Stripe key is configured: payments answer 503 and webhooks are not accepted. */
   stripe: Stripe | undefined;
+  /** Undefined without a SendGrid key: emails are captured, never sent. */
+  mailer: Mailer | undefined;
   close(): Promise<void>;
 }
 
@@ -73,9 +76,21 @@ export async function buildContainer(
     health,
     ticketCodes: new TicketCodes(config.ticketSigningKeys),
     stripe: config.stripe ? createStripe(config.stripe) : undefined,
+    mailer: mailerOf(config.email),
     async close() {
       breaker.stop();
       await Promise.allSettled([pool.end(), redis?.quit()]);
     },
   };
+}
+
+function mailerOf(email: AppEnv["email"]): Mailer | undefined {
+  if (!email.sendgridApiKey) return undefined;
+  return createMailer({
+    apiKey: email.sendgridApiKey,
+    apiUrl: email.sendgridApiUrl,
+    from: email.from,
+    timeoutMs: email.sendTimeoutMs,
+    ratePerS: email.sendRatePerS,
+  });
 }

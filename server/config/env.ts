@@ -89,6 +89,9 @@ const envSchema = z.object({
   SENDGRID_WEBHOOK_PUBLIC_KEY: optional(z.string()),
   EMAIL_FROM: z.preprocess(blankAsUnset, z.string().default("Community <no-reply@localhost>")),
   EMAIL_SEND_RATE_PER_S: z.preprocess(blankAsUnset, wholeNumber(1).default(10)),
+  EMAIL_SEND_TIMEOUT_MS: z.preprocess(blankAsUnset, wholeNumber(100).default(10_000)),
+  EMAIL_MAX_ATTEMPTS: z.preprocess(blankAsUnset, wholeNumber(1).max(50).default(8)),
+  EMAIL_RETRY_BASE_MS: z.preprocess(blankAsUnset, wholeNumber(1).default(30_000)),
 });
 
 type RawEnv = z.infer<typeof envSchema>;
@@ -212,6 +215,11 @@ function buildConfig(raw: RawEnv, cpus: number) {
       webhookPublicKey: raw.SENDGRID_WEBHOOK_PUBLIC_KEY,
       from: raw.EMAIL_FROM,
       sendRatePerS: raw.EMAIL_SEND_RATE_PER_S,
+      /** Deadline of one call to SendGrid. */
+      sendTimeoutMs: raw.EMAIL_SEND_TIMEOUT_MS,
+      /** Attempts to hand an email to SendGrid before it is `failed`; the n-th retry waits base × 2^(n−1), at most an hour. */
+      maxAttempts: raw.EMAIL_MAX_ATTEMPTS,
+      retryBaseMs: raw.EMAIL_RETRY_BASE_MS,
     },
   };
 }

@@ -65,9 +65,17 @@ function keepJobRunnerRunning(options: JobRunnerOptions, deadRunners: DeadRunner
   };
 }
 
-/** What jobs may use: the database, the log and, when payments are on, the Stripe client and its settings. */
-function jobContext({ db, logger, stripe, config }: Container): JobContext {
-  return { db, logger, stripe: stripe && config.stripe ? { client: stripe, settings: config.stripe } : undefined };
+/**
+ * What jobs may use: the database, the log, when payments are on the Stripe client and its settings, and when SendGrid
+ * is configured its client and the email settings.
+ */
+function jobContext({ db, logger, stripe, mailer, config }: Container): JobContext {
+  return {
+    db,
+    logger,
+    stripe: stripe && config.stripe ? { client: stripe, settings: config.stripe } : undefined,
+    email: mailer ? { mailer, settings: config.email } : undefined,
+  };
 }
 
 async function startBackgroundWorker(): Promise<void> {

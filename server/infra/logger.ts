@@ -58,11 +58,11 @@ export function describeDatabaseUrl(url: string): string {
 }
 
 /**
- * drizzle's DrizzleQueryError, recognised by its name and its `query`: the logger is loaded by the primary, which loads
- * no database code (drizzle included).
+ * drizzle's DrizzleQueryError, recognised by its `query` and `params` (it keeps the name "Error"): the logger is loaded
+ * by the primary, which loads no database code (drizzle included).
  */
 function isFailedQuery(error: Error): error is Error & { query: string } {
-  return error.name === "DrizzleQueryError" && typeof (error as { query?: unknown }).query === "string";
+  return typeof (error as { query?: unknown }).query === "string" && "params" in error;
 }
 
 interface SerializedError {

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { z } from "zod";
 import type { Database } from "./db/client.ts";
 import type { JobDefinition } from "../jobs/job.ts";
@@ -25,13 +25,25 @@ export async function enqueueJob<Payload extends z.ZodType>(
   payload: z.infer<Payload>,
   options: EnqueueOptions = {},
 ): Promise<void> {
+  await executor.execute(sql`select ${addJobCall(job, payload, options)}`);
+}
+
+/**
+ * The call that adds the job, for a statement that adds it only on a condition of its own (`select <call> from
+ * inserted_rows`), in the same round trip as the write.
+ */
+export function addJobCall<Payload extends z.ZodType>(
+  job: JobDefinition<Payload>,
+  payload: z.infer<Payload>,
+  options: EnqueueOptions = {},
+): SQL {
   const checked: unknown = job.payload.parse(payload);
-  await executor.execute(sql`select graphile_worker.add_job(
+  return sql`graphile_worker.add_job(
     identifier => ${job.name},
     payload => ${JSON.stringify(checked)}::json,
     run_at => ${options.runAt?.toISOString() ?? null}::timestamptz,
     max_attempts => ${options.maxAttempts ?? null}::int,
     job_key => ${options.jobKey ?? null},
     queue_name => ${options.queueName ?? null}
-  )`);
+  )`;
 }

@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { Logger } from "pino";
 import type Stripe from "stripe";
 import type { Database } from "../infra/db/client.ts";
+import type { Mailer } from "../infra/mailer.ts";
 import type { AppEnv } from "../config/env.ts";
 
 export interface JobContext {
@@ -9,6 +10,8 @@ export interface JobContext {
   logger: Logger;
   /** Absent when payments are off (no Stripe key). */
   stripe?: { client: Stripe; settings: NonNullable<AppEnv["stripe"]> };
+  /** Absent without a SendGrid key (emails are then captured, never sent). */
+  email?: { mailer: Mailer; settings: AppEnv["email"] };
   /** Which run of this job this is, set by the runner: a handler that records its own failures knows when it is the last. */
   attempt?: { number: number; last: boolean };
 }

@@ -46,6 +46,10 @@ const NOT_COMMUNITY_SCOPED: Record<string, string> = {
   "GET /api/ops/webhooks": "operators' endpoint, behind OPS_TOKEN",
   "GET /api/ops/webhooks/stats": "operators' endpoint, behind OPS_TOKEN",
   "POST /api/ops/webhooks/:id/replay": "operators' endpoint, behind OPS_TOKEN",
+  "GET /api/ops/emails": "operators only, by the OPS_TOKEN bearer (ops-token.test.ts; emails.test.ts)",
+  "GET /api/ops/emails/templates": "operators only: template names",
+  "GET /api/ops/emails/templates/:name/preview": "operators only: a template rendered with its sample payload",
+  "POST /api/webhooks/sendgrid/": "SendGrid's Event Webhook, authenticated by its signature (emails.test.ts)",
 };
 
 describe("tenant isolation", () => {

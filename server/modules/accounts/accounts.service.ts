@@ -4,7 +4,8 @@ import type { UserRow } from "../../../shared/schema/index.ts";
 import { AppError } from "../../core/app-error.ts";
 import type { Database } from "../../infra/db/client.ts";
 import type { AccountsRepository, SessionUser } from "./accounts.repo.ts";
-import type { PasswordResetsRepository, ResetEmail } from "./password-resets.repo.ts";
+import type { EmailOutbox } from "../emails/index.ts";
+import type { PasswordResetsRepository } from "./password-resets.repo.ts";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "./passwords.ts";
 import { attemptKeys, type ResetRequestThrottle, type SignInThrottle } from "./throttles.ts";
 
@@ -31,6 +32,7 @@ export class AccountsService {
     private readonly resets: PasswordResetsRepository,
     private readonly throttle: SignInThrottle,
     private readonly resetRequests: ResetRequestThrottle,
+    private readonly outbox: EmailOutbox,
     appUrl: string,
   ) {
     this.appUrl = appUrl.replace(/\/+$/, "");
@@ -41,9 +43,16 @@ export class AccountsService {
     return this.users.findSessionUser(this.db, userId);
   }
 
+  /** The account and its welcome email commit together; a second registration of the address is a 409 and queues nothing. */
   async register(input: RegisterBody): Promise<UserRow> {
     const passwordHash = await hashPassword(input.password);
-    const user = await this.users.insert(this.db, { email: input.email, name: input.name, passwordHash });
+    const user = await this.db.transaction(async (tx) => {
+      const inserted = await this.users.insert(tx, { email: input.email, name: input.name, passwordHash });
+      if (inserted) {
+        await this.outbox.queue(tx, { to: inserted.email, template: "welcome", payload: { name: inserted.name }, dedupeKey: inserted.id });
+      }
+      return inserted;
+    });
     if (!user) throw new AppError("conflict", "email: already registered", { details: [{ path: "email", message: "already registered" }] });
     return user;
   }
@@ -66,21 +75,22 @@ export class AccountsService {
   }
 
   /**
-   * Captures an email with a single-use link for the account of this email, if
+   * Queues an email with a single-use link for the account of this email, if
    * there is one. The same work either way (the request is counted against the
-   * address and the client, a token is drawn and hashed, one statement runs),
-   * so neither the answer nor its timing tells whether the account exists. The
-   * token exists only in the email: never logged, stored hashed.
+   * address and the client, a token is drawn and hashed, the email is rendered,
+   * one statement runs), so neither the answer nor its timing tells whether the
+   * account exists. The token is never logged and stored hashed; the email
+   * carrying it is kept in the outbox like every email.
    */
   async requestPasswordReset(email: string, client: ClientInfo): Promise<void> {
     await this.resetRequests.admit(email, client.ip);
     const token = randomBytes(RESET_TOKEN_BYTES).toString("base64url");
-    await this.resets.createIfAccountExists(this.db, {
-      email,
-      tokenHash: hashResetToken(token),
-      ttlS: RESET_TOKEN_TTL_S,
-      message: resetEmail(`${this.appUrl}/reset-password?token=${token}`),
-    });
+    const tokenHash = hashResetToken(token);
+    await this.outbox.queueFor(
+      this.db,
+      { template: "password_reset", payload: { link: `${this.appUrl}/reset-password?token=${token}` }, dedupeKey: tokenHash },
+      this.resets.createIfAccountExists({ email, tokenHash, ttlS: RESET_TOKEN_TTL_S }),
+    );
   }
 
   /**
@@ -140,19 +150,4 @@ export class AccountsService {
 
 function invalidToken(): AppError {
   return new AppError("validation_failed", "token: invalid or expired", { details: [{ path: "token", message: "invalid or expired" }] });
-}
-
-function resetEmail(link: string): ResetEmail {
-  return {
-    template: "password_reset",
-    subject: "Reset your password",
-    bodyText: [
-      "Someone, hopefully you, asked to reset the password of your account.",
-      "",
-      "Choose a new password within the hour with this link (it works once):",
-      link,
-      "",
-      "If you did not ask for it, ignore this email: your password stays as it is.",
-    ].join("\n"),
-  };
 }

@@ -1,5 +1,6 @@
 import type { Router } from "express";
 import type { Container } from "../../container.ts";
+import { emailOutbox } from "../emails/index.ts";
 import { AccountsRepository } from "./accounts.repo.ts";
 import { AccountsService } from "./accounts.service.ts";
 import { accountsRoutes } from "./accounts.routes.ts";
@@ -23,6 +24,7 @@ export function accountsModule(container: Container): AccountsModule {
     new PasswordResetsRepository(),
     new SignInThrottle(db, counters),
     new ResetRequestThrottle(db, counters),
+    emailOutbox(container),
     container.config.appUrl,
   );
   return { routes: accountsRoutes(service), sessionUsers: service };

@@ -1,12 +1,7 @@
 import { and, eq, gt, isNull, lt, ne, sql } from "drizzle-orm";
-import { emails, passwordResets, users } from "../../../shared/schema/index.ts";
+import { passwordResets, users } from "../../../shared/schema/index.ts";
 import type { Executor } from "../../infra/db/client.ts";
-
-export interface ResetEmail {
-  template: string;
-  subject: string;
-  bodyText: string;
-}
+import type { RecipientQuery } from "../emails/index.ts";
 
 const usable = (tokenHash: string) =>
   and(eq(passwordResets.tokenHash, tokenHash), isNull(passwordResets.usedAt), gt(passwordResets.expiresAt, sql`now()`));
@@ -14,31 +9,30 @@ const usable = (tokenHash: string) =>
 /** Password reset tokens, stored as hashes, and the email that carries each. */
 export class PasswordResetsRepository {
   /**
-   * For the account of this email, if there is one: stores the token's hash and
-   * captures the email carrying the link. One statement, so both rows commit
-   * together, and the same single round trip whether the account exists or not.
-   * Its commit does not wait for the WAL flush (synchronous_commit off, for this
-   * transaction only): a statement that wrote nothing does not wait for one
-   * either, and that wait was most of the difference in time (medians 1 ms
-   * apart with it, 0.3 ms without, locally; reset-timing.bench.ts). A crash in the instant
-   * after the commit may lose the request, as if it had never been made: the
-   * user asks again.
+   * For the account of this email, if there is one: stores the token's hash, and selects the address the email
+   * carrying the link goes to (the outbox inserts the email and its job in the same statement, `EmailOutbox.queueFor`).
+   * One statement, so every row commits together, and the same single round trip whether the account exists or not.
+   * Its commit does not wait for the WAL flush (synchronous_commit off, for this transaction only, set whether the
+   * account exists or not): without an account the statement writes nothing, or only the send job that will find no
+   * email (with SendGrid configured), and that wait was most of the difference in time (medians 1 ms apart with it,
+   * 0.3 ms without, locally; reset-timing.bench.ts). A crash in the instant after the commit may lose the request, as if
+   * it had never been made: the user asks again.
    */
-  async createIfAccountExists(db: Executor, input: { email: string; tokenHash: string; ttlS: number; message: ResetEmail }): Promise<void> {
-    const { email, tokenHash, ttlS, message } = input;
-    await db.execute(sql`
-      with settings as (
-        select set_config('synchronous_commit', 'off', true)
-      ), account as (
-        select ${users.id} as id, ${users.email} as email from ${users} where ${users.email} = ${email}
-      ), reset as (
-        insert into ${passwordResets} (user_id, token_hash, expires_at)
-        select id, ${tokenHash}, now() + make_interval(secs => ${ttlS}::int) from account
-        returning user_id
-      )
-      insert into ${emails} (to_address, template, subject, body_text, status)
-      select account.email, ${message.template}, ${message.subject}, ${message.bodyText}, 'captured'
-      from account join reset on reset.user_id = account.id cross join settings`);
+  createIfAccountExists(input: { email: string; tokenHash: string; ttlS: number }): RecipientQuery {
+    const { email, tokenHash, ttlS } = input;
+    return {
+      prelude: sql`
+        account as (
+          select ${users.id} as id, ${users.email} as email from ${users} where ${users.email} = ${email}
+        ), reset as (
+          insert into ${passwordResets} (user_id, token_hash, expires_at)
+          select id, ${tokenHash}, now() + make_interval(secs => ${ttlS}::int) from account
+          returning user_id
+        )`,
+      recipient: sql`select account.email as to_address from account join reset on reset.user_id = account.id`,
+      // Evaluated whether the account exists or not: the commit of either does not wait for the WAL flush.
+      always: sql`set_config('synchronous_commit', 'off', true)`,
+    };
   }
 
   /** Whether the token would be accepted now (a cheap look before hashing the new password). */

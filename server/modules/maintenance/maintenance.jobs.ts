@@ -15,6 +15,8 @@ const RESETS_KEPT_AFTER_EXPIRY_S = DAY_S;
 const SCAN_ANSWERS_KEPT_S = 7 * DAY_S;
 /** Captured emails (no provider configured) stay readable by operators for a week. */
 const CAPTURED_EMAILS_KEPT_S = 7 * DAY_S;
+/** SendGrid redelivers an Event Webhook batch for a day at most: a week of seen event ids dedupes every retry. */
+const EMAIL_EVENT_IDS_KEPT_S = 7 * DAY_S;
 
 const throttles = new ThrottleRepository();
 const resets = new PasswordResetsRepository();
@@ -26,7 +28,7 @@ const emails = new EmailsRepository();
  * module that owns them: expired sessions of local mode (Redis expires its
  * own), throttle counters past their window, reset tokens past use, the
  * remembered answers to door scans once the retries they serve are long over,
- * and old captured emails. Runs hourly, on one worker across all instances.
+ * old captured emails and the ids of SendGrid events past redelivery. Runs hourly, on one worker across all instances.
  */
 export const cleanupJob = defineJob({
   name: "maintenance.cleanup",
@@ -39,6 +41,7 @@ export const cleanupJob = defineJob({
       passwordResets: await resets.deleteExpired(db, RESETS_KEPT_AFTER_EXPIRY_S),
       oldScanAnswers: await scans.deleteScansOlderThan(db, SCAN_ANSWERS_KEPT_S),
       capturedEmails: await emails.deleteCapturedOlderThan(db, CAPTURED_EMAILS_KEPT_S),
+      emailEventIds: await emails.deleteEventsOlderThan(db, EMAIL_EVENT_IDS_KEPT_S),
     };
     logger.info(deleted, "cleanup done");
   },

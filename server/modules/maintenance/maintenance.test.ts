@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkinScans, emails, passwordResets, sessions, throttleCounters } from "../../../shared/schema/index.ts";
+import { checkinScans, emailEvents, emails, passwordResets, sessions, throttleCounters } from "../../../shared/schema/index.ts";
 import { captureLog, startTestServer, type TestServer } from "../../test/harness.ts";
 import { communityWithCast, createEvent } from "../../test/factories.ts";
 import { cleanupJob } from "./maintenance.jobs.ts";
@@ -38,9 +38,13 @@ describe("the hourly cleanup", () => {
     ]);
     const to = `${tag}@example.test`;
     await db.insert(emails).values([
-      { toAddress: to, template: "t", subject: "old", bodyText: "b", createdAt: ago("8 days") },
-      { toAddress: to, template: "t", subject: "recent", bodyText: "b", createdAt: ago("6 days") },
+      { toAddress: to, template: "t", subject: "old", bodyText: "b", status: "captured", createdAt: ago("8 days") },
+      { toAddress: to, template: "t", subject: "recent", bodyText: "b", status: "captured", createdAt: ago("6 days") },
       { toAddress: to, template: "t", subject: "old but sent", bodyText: "b", status: "sent", createdAt: ago("8 days") },
+    ]);
+    await db.insert(emailEvents).values([
+      { id: `old-${tag}`, type: "delivered", receivedAt: ago("8 days") },
+      { id: `recent-${tag}`, type: "delivered", receivedAt: ago("6 days") },
     ]);
 
     const log = captureLog();
@@ -75,6 +79,16 @@ describe("the hourly cleanup", () => {
       "old but sent",
       "recent",
     ]);
-    expect(log.lines).toContainEqual(expect.objectContaining({ msg: "cleanup done", capturedEmails: expect.any(Number) }));
+    expect(
+      await left(
+        db
+          .select({ id: emailEvents.id })
+          .from(emailEvents)
+          .where(inArray(emailEvents.id, [`old-${tag}`, `recent-${tag}`])),
+      ),
+    ).toEqual([`recent-${tag}`]);
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ msg: "cleanup done", capturedEmails: expect.any(Number), emailEventIds: expect.any(Number) }),
+    );
   });
 });

@@ -2,6 +2,7 @@ import type { Router } from "express";
 import type { Container } from "../../container.ts";
 import type { MembershipEndedHook } from "../communities/index.ts";
 import type { EventAccess } from "../events/index.ts";
+import { emailOutbox } from "../emails/index.ts";
 import { TicketsRepository } from "./tickets.repo.ts";
 import { TicketsService } from "./tickets.service.ts";
 import { ticketsRoutes } from "./tickets.routes.ts";
@@ -17,7 +18,7 @@ export interface TicketsModule {
 
 /** Tickets: /events/:eventId/tickets, /tickets, /tickets/:ticketId, /tickets/:ticketId/qr.svg */
 export function ticketsModule(container: Container, events: EventAccess): TicketsModule {
-  const service = new TicketsService(container.db, new TicketsRepository(), events);
+  const service = new TicketsService(container.db, new TicketsRepository(), events, container.ticketCodes, emailOutbox(container));
   return {
     routes: ticketsRoutes(service, container.ticketCodes),
     membershipEnded: (tx, membership) => service.revokeUpcoming(tx, membership),

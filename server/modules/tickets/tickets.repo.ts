@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Role } from "../../../shared/api/communities.ts";
-import { events, memberships, tickets, type EventRow, type TicketRow } from "../../../shared/schema/index.ts";
+import { communities, events, memberships, tickets, users, type EventRow, type TicketRow } from "../../../shared/schema/index.ts";
 import type { Executor } from "../../infra/db/client.ts";
 import { afterCursor, timestampKeyOf, type TimestampIdCursor } from "../../infra/db/keyset.ts";
 import { eventEnd } from "../events/events.repo.ts";
@@ -18,6 +18,21 @@ export interface HeldTicket {
 }
 
 export class TicketsRepository {
+  /** Who a ticket is sent to, and the name of the community it admits to. */
+  async holderAndCommunity(
+    db: Executor,
+    userId: string,
+    communityId: string,
+  ): Promise<{ email: string; name: string; communityName: string }> {
+    const [row] = await db
+      .select({ email: users.email, name: users.name, communityName: communities.name })
+      .from(users)
+      .innerJoin(communities, eq(communities.id, communityId))
+      .where(eq(users.id, userId));
+    if (!row) throw new Error("ticket holder or community not found");
+    return row;
+  }
+
   /**
    * The ticket, new or given back (a revoked ticket of someone who rejoined is
    * valid again), or undefined when the user already holds a valid one: the

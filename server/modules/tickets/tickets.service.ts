@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Page, PageQuery } from "../../../shared/api/pagination.ts";
 import type { EventRow, TicketRow } from "../../../shared/schema/index.ts";
 import { AppError } from "../../core/app-error.ts";
@@ -6,6 +7,8 @@ import type { Database, Transaction } from "../../infra/db/client.ts";
 import { timestampIdCursor } from "../../infra/db/keyset.ts";
 import { can } from "../communities/index.ts";
 import type { EventAccess } from "../events/index.ts";
+import type { EmailOutbox } from "../emails/index.ts";
+import type { TicketCodes } from "./ticket-code.ts";
 import type { TicketsRepository } from "./tickets.repo.ts";
 
 const TICKETS_CURSOR = timestampIdCursor("tickets");
@@ -15,6 +18,8 @@ export class TicketsService {
     private readonly db: Database,
     private readonly repo: TicketsRepository,
     private readonly events: EventAccess,
+    private readonly codes: TicketCodes,
+    private readonly outbox: EmailOutbox,
   ) {}
 
   /**
@@ -22,15 +27,36 @@ export class TicketsService {
    * removal at the same moment waits, then revokes this ticket too); the ticket
    * and the seat count commit together or not at all: a duplicate is refused by
    * the unique index, a full event by the conditional update, and either rolls
-   * the other back.
+   * the other back, and so does the email carrying the ticket's QR code.
    */
   async take(eventId: string, userId: string): Promise<TicketRow> {
     return this.db.transaction(async (tx) => {
-      await this.events.heldMemberOf(tx, eventId, userId);
+      const { event } = await this.events.heldMemberOf(tx, eventId, userId);
       const ticket = await this.repo.insertOrReinstate(tx, eventId, userId);
       if (!ticket) throw new AppError("conflict", "you already hold a ticket for this event");
       if (!(await this.repo.takeSeat(tx, eventId))) throw new AppError("conflict", "event: sold out", { extra: { reason: "sold_out" } });
+      await this.sendTicket(tx, ticket, event);
       return ticket;
+    });
+  }
+
+  private async sendTicket(tx: Transaction, ticket: TicketRow, event: EventRow): Promise<void> {
+    const holder = await this.repo.holderAndCommunity(tx, ticket.userId, event.communityId);
+    await this.outbox.queue(tx, {
+      to: holder.email,
+      template: "ticket_issued",
+      payload: {
+        name: holder.name,
+        communityName: holder.communityName,
+        eventTitle: event.title,
+        startsAt: event.startsAt.toISOString(),
+        location: event.location ?? undefined,
+        ticketId: ticket.id,
+        code: this.codes.sign({ ticketId: ticket.id, eventId: ticket.eventId }),
+      },
+      // Each take is its own email (a ticket given back after a revocation is sent again); a repeated take is a 409
+      // before it gets here.
+      dedupeKey: `${ticket.id}:${randomUUID()}`,
     });
   }
 
