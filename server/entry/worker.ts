@@ -1,5 +1,5 @@
-import { buildContainer, type Container } from "../container.ts";
-import type { JobContext } from "../jobs/job.ts";
+import { buildContainer } from "../container.ts";
+import { jobContext } from "../jobs/context.ts";
 import { createLogger, type Logger } from "../infra/logger.ts";
 import { runnableJobs, startJobRunner, type JobRunner, type JobRunnerOptions } from "../jobs/runner.ts";
 import { DeadRunnerLocks } from "../jobs/dead-runners.ts";
@@ -62,19 +62,6 @@ function keepJobRunnerRunning(options: JobRunnerOptions, deadRunners: DeadRunner
       await current?.runner.stop().catch(() => undefined);
       await kept.catch(() => undefined);
     },
-  };
-}
-
-/**
- * What jobs may use: the database, the log, when payments are on the Stripe client and its settings, and when SendGrid
- * is configured its client and the email settings.
- */
-function jobContext({ db, logger, stripe, mailer, config }: Container): JobContext {
-  return {
-    db,
-    logger,
-    stripe: stripe && config.stripe ? { client: stripe, settings: config.stripe } : undefined,
-    email: mailer ? { mailer, settings: config.email } : undefined,
   };
 }
 

@@ -4,10 +4,13 @@ import type Stripe from "stripe";
 import type { Database } from "../infra/db/client.ts";
 import type { Mailer } from "../infra/mailer.ts";
 import type { AppEnv } from "../config/env.ts";
+import type { EmailOutbox } from "../modules/emails/outbox.ts";
 
 export interface JobContext {
   db: Database;
   logger: Logger;
+  /** Queues emails in a job's transaction (captured when SendGrid is not configured). */
+  emails: EmailOutbox;
   /** Absent when payments are off (no Stripe key). */
   stripe?: { client: Stripe; settings: NonNullable<AppEnv["stripe"]> };
   /** Absent without a SendGrid key (emails are then captured, never sent). */

@@ -4,6 +4,13 @@ import { cleanupJob } from "../modules/maintenance/index.ts";
 import { processStripeEventJob } from "../modules/payments/stripe-events.jobs.ts";
 import { reconcileStripeEventsJob } from "../modules/payments/reconciliation.jobs.ts";
 import { sendEmailJob } from "../modules/emails/emails.jobs.ts";
+import { duesReminderJob } from "../modules/dues/dues.jobs.ts";
 
 /** Every job the background worker runs: an explicit list, so what runs is read here, not discovered. */
-export const jobRegistry: readonly JobDefinition[] = [cleanupJob, processStripeEventJob, reconcileStripeEventsJob, sendEmailJob];
+export const jobRegistry: readonly JobDefinition[] = [
+  cleanupJob,
+  processStripeEventJob,
+  reconcileStripeEventsJob,
+  sendEmailJob,
+  duesReminderJob,
+];

@@ -9,6 +9,7 @@ import { enqueueJob } from "../infra/queue.ts";
 import { cleanupJob } from "../modules/maintenance/index.ts";
 import { testEnv } from "../test/harness.ts";
 import { startJobRunner } from "./runner.ts";
+import { jobContext } from "./context.ts";
 
 async function pendingJobs(container: Container, key: string): Promise<number> {
   const result = await container.db.execute<{ count: number }>(
@@ -51,7 +52,7 @@ describe("the job queue", () => {
       pool: container.pool,
       concurrency: 1,
       jobs: [cleanupJob],
-      context: { db: container.db, logger: container.logger },
+      context: jobContext(container),
     });
     try {
       await enqueueJob(container.db, cleanupJob, {});

@@ -1,5 +1,5 @@
 import { and, eq, ne, or, sql } from "drizzle-orm";
-import { communities, subscriptions, type SubscriptionRow } from "../../../shared/schema/index.ts";
+import { communities, memberships, subscriptions, users, type SubscriptionRow } from "../../../shared/schema/index.ts";
 import type { Executor } from "../../infra/db/client.ts";
 
 export interface SubscriptionState {
@@ -79,5 +79,18 @@ export class BillingRepository {
       .update(communities)
       .set({ plan: planId })
       .where(and(eq(communities.id, communityId), ne(communities.plan, planId)));
+  }
+
+  /** The owners of a community, who are told when its subscription's payment fails. */
+  async owners(
+    db: Executor,
+    communityId: string,
+  ): Promise<Array<{ userId: string; email: string; name: string; communityName: string; slug: string }>> {
+    return db
+      .select({ userId: users.id, email: users.email, name: users.name, communityName: communities.name, slug: communities.slug })
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .innerJoin(communities, eq(communities.id, memberships.communityId))
+      .where(and(eq(memberships.communityId, communityId), eq(memberships.role, "owner")));
   }
 }

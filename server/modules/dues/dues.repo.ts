@@ -1,10 +1,11 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, gte, isNotNull, lt, sql } from "drizzle-orm";
 import type { DuesSettingsBody } from "../../../shared/api/dues.ts";
 import {
   communities,
   connectedAccounts,
   memberships,
   payments,
+  users,
   type ConnectedAccountRow,
   type PaymentRow,
 } from "../../../shared/schema/index.ts";
@@ -19,6 +20,19 @@ export interface NewPayment {
   amountCents: number;
   applicationFeeCents: number;
   currency: string;
+}
+
+/** Who is to read a dues email, and about which community. */
+export interface DuesRecipient {
+  communityId: string;
+  userId: string;
+  email: string;
+  name: string;
+  communityName: string;
+  slug: string;
+  amountCents: number | null;
+  currency: string;
+  paidUntil: Date | null;
 }
 
 export interface AccountState {
@@ -120,5 +134,37 @@ export class DuesRepository {
   async accountIds(db: Executor): Promise<string[]> {
     const rows = await db.select({ id: connectedAccounts.stripeAccountId }).from(connectedAccounts);
     return rows.map((row) => row.id);
+  }
+
+  /** The payer of dues and their community, to write them a receipt; undefined if either is gone. */
+  async recipient(db: Executor, communityId: string, userId: string): Promise<DuesRecipient | undefined> {
+    const [row] = await this.recipients(db).where(and(eq(memberships.communityId, communityId), eq(memberships.userId, userId)));
+    return row;
+  }
+
+  /** Members whose paid dues run out in [from, to), in communities that ask dues. */
+  async duesEndingBetween(db: Executor, from: Date, to: Date): Promise<DuesRecipient[]> {
+    return this.recipients(db).where(
+      and(gte(memberships.duesPaidUntil, from), lt(memberships.duesPaidUntil, to), isNotNull(communities.duesAmountCents)),
+    );
+  }
+
+  private recipients(db: Executor) {
+    return db
+      .select({
+        communityId: memberships.communityId,
+        userId: memberships.userId,
+        email: users.email,
+        name: users.name,
+        communityName: communities.name,
+        slug: communities.slug,
+        amountCents: communities.duesAmountCents,
+        currency: communities.duesCurrency,
+        paidUntil: memberships.duesPaidUntil,
+      })
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .innerJoin(communities, eq(communities.id, memberships.communityId))
+      .$dynamic();
   }
 }

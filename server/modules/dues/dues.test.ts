@@ -4,11 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MemberDto } from "../../../shared/api/communities.ts";
 import type { DuesDto, PaymentDto, PayoutsDto } from "../../../shared/api/dues.ts";
 import type { Page } from "../../../shared/api/pagination.ts";
-import { connectedAccounts, memberships, payments } from "../../../shared/schema/index.ts";
+import { connectedAccounts, emails, memberships, payments } from "../../../shared/schema/index.ts";
+import { jobContext } from "../../jobs/context.ts";
 import { FakeStripe } from "../../test/fake-stripe.ts";
 import { startTestServer, type TestServer } from "../../test/harness.ts";
 import { insertCommunity, signedInUsers, type TestCommunity, type TestUser } from "../../test/factories.ts";
 import { DuesPayments } from "./index.ts";
+import { duesReminderJob } from "./dues.jobs.ts";
 
 const DAY_MS = 86_400_000;
 
@@ -171,6 +173,36 @@ describe("membership dues through the community's Connect account", () => {
     const next = await paidSession(community);
     const recorded = await server.container.db.transaction((tx) => duesPayments.record(tx, next));
     expect(recorded?.paidUntil?.getTime()).toBeGreaterThan(paidUntil + 364 * DAY_MS);
+  });
+
+  it("reminds, once, each member whose dues run out within the week, and nobody else", async () => {
+    const community = await readyCommunity();
+    const [soon, later, lapsed] = (await signedInUsers(server, ["Sue Soon", "Larry Later", "Lapsed Lou"])) as [
+      TestUser,
+      TestUser,
+      TestUser,
+    ];
+    const paidUntil = { [soon.id]: 3, [later.id]: 20, [lapsed.id]: -2 };
+    await server.container.db.insert(memberships).values(
+      [soon, later, lapsed].map((user) => ({
+        communityId: community.id,
+        userId: user.id,
+        memberName: user.name,
+        duesPaidUntil: new Date(Date.now() + paidUntil[user.id]! * DAY_MS),
+      })),
+    );
+    const remindersTo = async (user: TestUser) =>
+      server.container.db
+        .select()
+        .from(emails)
+        .where(and(eq(emails.toAddress, user.email), eq(emails.template, "dues_reminder")));
+    for (let day = 0; day < 2; day += 1) await duesReminderJob.handle({}, jobContext(server.container));
+    const [reminder] = await remindersTo(soon);
+    expect(await remindersTo(soon)).toHaveLength(1);
+    expect(reminder?.payload).toMatchObject({ amountMinor: 3000, currency: "eur", communityName: expect.any(String) });
+    expect(reminder?.bodyText).toContain(`/communities/${community.slug}/dues`);
+    expect(await remindersTo(later)).toEqual([]);
+    expect(await remindersTo(lapsed)).toEqual([]);
   });
 
   it("lists payments to admins, newest first, page by page; members get 403", async () => {

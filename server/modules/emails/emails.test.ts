@@ -12,6 +12,7 @@ import { captureLog, HttpClient, startTestServer, testEnv, type TestServer } fro
 import { createCommunity, createEvent, signedInUser, TEST_PASSWORD, uniqueEmail } from "../../test/factories.ts";
 import { startFakeSendgrid, type FakeSendgrid } from "../../test/fake-sendgrid.ts";
 import { sendEmailJob } from "./emails.jobs.ts";
+import { jobContext } from "../../jobs/context.ts";
 
 /** SendGrid's Event Webhook key pair: SendGrid keeps the private key and shows the public one (base64 DER SPKI). */
 const keys = generateKeyPairSync("ec", { namedCurve: "P-256" });
@@ -73,12 +74,11 @@ describe("the email outbox, sent through SendGrid by the background worker", () 
     server = await startTestServer(env);
     worker = await buildContainer(loadConfig(testEnv(env)), "worker", workerLog.logger);
     // The product's own runner, knowing the send job only: it picks up no job another test file enqueues.
-    const email = { mailer: worker.mailer as NonNullable<Container["mailer"]>, settings: worker.config.email };
     runner = await startJobRunner({
       pool: worker.pool,
       concurrency: 2,
       jobs: [sendEmailJob],
-      context: { db: worker.db, logger: worker.logger, email },
+      context: jobContext(worker),
     });
   });
   afterAll(async () => {

@@ -51,6 +51,11 @@ export class EmailOutbox {
     this.appUrl = settings.appUrl.replace(/\/+$/, "");
   }
 
+  /** A page of the web app, for the links emails carry: `linkTo("/communities/club/dues")`. */
+  linkTo(path: string): string {
+    return `${this.appUrl}${path}`;
+  }
+
   /** Queues the email; returns its id, or undefined when an email with this dedupe key exists already. */
   queue<Name extends TemplateName>(tx: Executor, request: EmailRequest<Name>): Promise<string | undefined> {
     return this.insert(tx, request, { recipient: sql`select ${request.to}::text as to_address` }, false);

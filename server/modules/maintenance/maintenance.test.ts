@@ -5,6 +5,7 @@ import { checkinScans, emailEvents, emails, passwordResets, sessions, throttleCo
 import { captureLog, startTestServer, type TestServer } from "../../test/harness.ts";
 import { communityWithCast, createEvent } from "../../test/factories.ts";
 import { cleanupJob } from "./maintenance.jobs.ts";
+import { jobContext } from "../../jobs/context.ts";
 
 describe("the hourly cleanup", () => {
   let server: TestServer;
@@ -48,7 +49,7 @@ describe("the hourly cleanup", () => {
     ]);
 
     const log = captureLog();
-    await cleanupJob.handle({}, { db, logger: log.logger });
+    await cleanupJob.handle({}, jobContext(server.container, log.logger));
 
     const left = async <T>(rows: Promise<T[]>) => (await rows).map((row) => Object.values(row as object)[0]);
     expect(

@@ -1,10 +1,10 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Runner } from "graphile-worker";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommunityDto } from "../../../shared/api/communities.ts";
 import type { DuesDto, PaymentDto } from "../../../shared/api/dues.ts";
 import type { Page } from "../../../shared/api/pagination.ts";
-import { stripeEvents, subscriptions } from "../../../shared/schema/index.ts";
+import { emails, stripeEvents, subscriptions } from "../../../shared/schema/index.ts";
 import { loadConfig } from "../../config/env.ts";
 import { buildContainer, type Container } from "../../container.ts";
 import { startJobRunner } from "../../jobs/runner.ts";
@@ -15,6 +15,7 @@ import { ownDatabase, type OwnDatabase } from "../../test/services.ts";
 import { insertCommunity, signedInUsers, type TestCommunity, type TestUser } from "../../test/factories.ts";
 import { CONNECT_SECRET, PLATFORM_SECRET, stripeEnv } from "../../test/stripe-env.ts";
 import { processStripeEventJob } from "./stripe-events.jobs.ts";
+import { jobContext } from "../../jobs/context.ts";
 
 /**
  * The payment flows end to end, as their users go through them: the owner and the members through the API, Stripe
@@ -39,12 +40,11 @@ describe("payment flows through the API and Stripe's webhooks", () => {
     const env = { ...stripeEnv(stripe), DATABASE_URL: database.url };
     server = await startTestServer(env);
     worker = await buildContainer(loadConfig(testEnv({ ...env, REDIS_URL: undefined })), "worker", log.logger);
-    const { client, config } = { client: worker.stripe!, config: worker.config.stripe! };
     ({ runner } = await startJobRunner({
       pool: worker.pool,
       concurrency: 3,
       jobs: [processStripeEventJob],
-      context: { db: worker.db, logger: log.logger, stripe: { client, settings: config } },
+      context: jobContext(worker, log.logger),
     }));
     [owner, member] = (await signedInUsers(server, ["Olga Owner", "Mia Member"])) as [TestUser, TestUser];
   });
@@ -83,6 +83,13 @@ describe("payment flows through the API and Stripe's webhooks", () => {
     return session.id;
   }
 
+  /** The emails of a template to an address (captured: this server has no SendGrid key). */
+  const emailsTo = (user: TestUser, template: string) =>
+    server.container.db
+      .select()
+      .from(emails)
+      .where(and(eq(emails.toAddress, user.email), eq(emails.template, template)));
+
   const profile = async (community: TestCommunity) =>
     ((await (await owner.client.get(`/api/communities/${community.slug}`)).json()) as { community: CommunityDto }).community;
 
@@ -108,6 +115,13 @@ describe("payment flows through the API and Stripe's webhooks", () => {
       "past_due",
     );
     expect((await profile(community)).plan).toBe("pro");
+    // Dunning: the owner is told, once, however often Stripe delivers the failure.
+    const failed = failure.find((event) => event.type === "invoice.payment_failed")!;
+    await stripe.deliver(`${server.url}/api/webhooks/stripe`, failed, PLATFORM_SECRET);
+    const dunning = await emailsTo(owner, "payment_failed");
+    expect(dunning).toHaveLength(1);
+    expect(dunning[0]).toMatchObject({ status: "captured", payload: expect.objectContaining({ amountMinor: 1900, currency: "eur" }) });
+    expect(dunning[0]?.bodyText).toContain(`/communities/${community.slug}/billing`);
 
     const beforeEnd = stripe.events.length;
     stripe.endSubscription(row!.stripeSubscriptionId!);

@@ -20,6 +20,7 @@ import { insertCommunity } from "../../test/factories.ts";
 import { CONNECT_SECRET, PLATFORM_SECRET, stripeEnv } from "../../test/stripe-env.ts";
 import { reconcileStripeEventsJob } from "./reconciliation.jobs.ts";
 import { processStripeEventJob, STRIPE_EVENT_MAX_ATTEMPTS } from "./stripe-events.jobs.ts";
+import { jobContext } from "../../jobs/context.ts";
 
 describe("the Stripe webhook inbox and its processing", () => {
   let fake: FakeStripe;
@@ -52,7 +53,7 @@ describe("the Stripe webhook inbox and its processing", () => {
       pool: worker.pool,
       concurrency: 3,
       jobs: [processStripeEventJob],
-      context: { db: worker.db, logger: log.logger, stripe: { client: stripe, settings: config.stripe } },
+      context: jobContext(worker, log.logger),
     }));
   }
 
@@ -375,15 +376,7 @@ describe("the Stripe webhook inbox and its processing", () => {
       fake.advanceClock(1);
       const undelivered = fake.failPayment(subscriptionId);
       const accountEvent = fake.updateAccount(account.id, { charges_enabled: true });
-      const reconcile = () =>
-        reconcileStripeEventsJob.handle(
-          {},
-          {
-            db: worker.db,
-            logger: log.logger,
-            stripe: { client: stripe, settings: worker.config.stripe as NonNullable<Container["config"]["stripe"]> },
-          },
-        );
+      const reconcile = () => reconcileStripeEventsJob.handle({}, jobContext(worker, log.logger));
       await reconcile();
       await waitForStatus(undelivered.id, "processed");
       await waitForStatus(accountEvent.id, "processed");

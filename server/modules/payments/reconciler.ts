@@ -1,4 +1,5 @@
 import type Stripe from "stripe";
+import type { EmailOutbox } from "../emails/outbox.ts";
 import type { Database } from "../../infra/db/client.ts";
 import { DuesRepository } from "../dues/dues.repo.ts";
 import { InboxService, storableEvent } from "./inbox.service.ts";
@@ -34,12 +35,13 @@ export class Reconciler {
     private readonly db: Database,
     private readonly stripe: Stripe,
     settings: HandlerSettings,
+    emails: EmailOutbox,
   ) {
     // Only storing: the signing secrets are not needed for events Stripe itself lists.
     this.#inbox = new InboxService(db, {
       stripe,
       secrets: { platform: undefined, connect: undefined },
-      handlers: new StripeHandlers(settings),
+      handlers: new StripeHandlers(settings, emails),
     });
   }
 

@@ -14,7 +14,7 @@ export const reconcileStripeEventsJob = defineJob({
   runsWith: withStripe,
   async handle(_payload, context) {
     const { client, settings } = paymentsOf(context);
-    const found = await new Reconciler(context.db, client, settings).reconcile();
+    const found = await new Reconciler(context.db, client, settings, context.emails).reconcile();
     context.logger.info(found, "stripe events reconciled");
   },
 });

@@ -24,7 +24,7 @@ export const processStripeEventJob = defineJob({
   runsWith: withStripe,
   async handle({ eventId }, context) {
     const { client, settings } = paymentsOf(context);
-    const processor = new EventProcessor(context.db, client, new StripeHandlers(settings), context.logger);
+    const processor = new EventProcessor(context.db, client, new StripeHandlers(settings, context.emails), context.logger);
     await processor.process(eventId, context.attempt);
   },
 });

@@ -1,10 +1,11 @@
 import type Stripe from "stripe";
 import { z } from "zod";
 import type { Executor } from "../../infra/db/client.ts";
+import type { EmailOutbox } from "../emails/outbox.ts";
 // Repositories, not the modules' index files: the background worker loads no routes.
 import { BillingRepository } from "../billing/billing.repo.ts";
 import { DuesRepository } from "../dues/dues.repo.ts";
-import { DuesPayments } from "../dues/dues-payments.ts";
+import { DuesPayments, type RecordedPayment } from "../dues/dues-payments.ts";
 
 /** An event as stored in the inbox: what handlers read of it. */
 export interface InboxEvent {
@@ -32,6 +33,10 @@ export interface HandlerSettings {
   prices: Partial<Record<string, string>>;
 }
 
+/** Where a community's pages are, for the links of the emails that follow events. */
+const communityPage = (emails: EmailOutbox, slug: string, page: string) =>
+  emails.linkTo(`/communities/${encodeURIComponent(slug)}/${page}`);
+
 const eventObject = z.object({ data: z.object({ object: z.record(z.string(), z.unknown()) }) });
 const objectOf = (event: InboxEvent): Record<string, unknown> => eventObject.parse(event.payload).data.object;
 const stringField = (object: Record<string, unknown>, field: string) => (typeof object[field] === "string" ? object[field] : undefined);
@@ -39,6 +44,14 @@ const stringField = (object: Record<string, unknown>, field: string) => (typeof 
 const communityId = z.uuid();
 /** The community a Stripe object names, if it names one in a shape that can be ours. */
 const namedCommunity = (value: unknown) => (communityId.safeParse(value).success ? (value as string) : undefined);
+
+/** What a failed invoice's event tells the owners: its amount, and Stripe's reason when it gives one. */
+const failedInvoice = z.object({
+  id: z.string(),
+  amount_due: z.number().int().min(0),
+  currency: z.string().length(3),
+  last_finalization_error: z.object({ message: z.string().optional() }).nullish(),
+});
 
 /** Where an invoice names its subscription, in the API version the SDK pins. */
 const invoiceParent = z.object({
@@ -59,7 +72,10 @@ const FREE_PLAN = "free";
 class SubscriptionHandler {
   readonly #billing = new BillingRepository();
 
-  constructor(readonly settings: HandlerSettings) {}
+  constructor(
+    readonly settings: HandlerSettings,
+    readonly emails: EmailOutbox,
+  ) {}
 
   /** Subscription events, a completed checkout of mode subscription, and a failed payment of a subscription's invoice. */
   subscriptionOf(event: InboxEvent): string | undefined {
@@ -69,7 +85,6 @@ class SubscriptionHandler {
     if (event.type === "checkout.session.completed")
       return object.mode === "subscription" ? stringField(object, "subscription") : undefined;
     if (event.type === "invoice.payment_failed") {
-      // Extension point: the dunning email to the community's owners is sent from here once emails exist.
       const parent = invoiceParent.safeParse(object);
       return parent.success ? (parent.data.parent?.subscription_details?.subscription ?? undefined) : undefined;
     }
@@ -84,11 +99,37 @@ class SubscriptionHandler {
     return {
       objectId: subscriptionId,
       fetch: (stripe) => stripe.subscriptions.retrieve(subscriptionId),
-      apply: (tx, state) => this.apply(tx, state as Stripe.Subscription, checkoutCommunity),
+      apply: async (tx, state) => {
+        const community = await this.apply(tx, state as Stripe.Subscription, checkoutCommunity);
+        if (event.type === "invoice.payment_failed") await this.tellOwners(tx, community, failedInvoice.parse(object));
+      },
     };
   }
 
-  async apply(tx: Executor, subscription: Stripe.Subscription, checkoutCommunity: string | undefined): Promise<void> {
+  /**
+   * Dunning: each owner of the community learns that the renewal failed (once per invoice, whatever the deliveries),
+   * with the link to the billing page, where the portal changes the card. Stripe retries the payment meanwhile.
+   */
+  async tellOwners(tx: Executor, communityId: string, invoice: z.infer<typeof failedInvoice>): Promise<void> {
+    for (const owner of await this.#billing.owners(tx, communityId)) {
+      await this.emails.queue(tx, {
+        to: owner.email,
+        template: "payment_failed",
+        dedupeKey: `${invoice.id}:${owner.userId}`,
+        payload: {
+          name: owner.name,
+          communityName: owner.communityName,
+          amountMinor: invoice.amount_due,
+          currency: invoice.currency,
+          link: communityPage(this.emails, owner.slug, "billing"),
+          ...(invoice.last_finalization_error?.message ? { reason: invoice.last_finalization_error.message } : {}),
+        },
+      });
+    }
+  }
+
+  /** Returns the community the subscription belongs to. */
+  async apply(tx: Executor, subscription: Stripe.Subscription, checkoutCommunity: string | undefined): Promise<string> {
     const customerId = typeof subscription.customer === "string" ? subscription.customer : subscription.customer.id;
     const linked = await this.#billing.lockSubscriptionOf(tx, subscription.id, customerId);
     const community = linked?.communityId ?? checkoutCommunity ?? namedCommunity(subscription.metadata?.community_id);
@@ -99,7 +140,7 @@ class SubscriptionHandler {
     const current = linked ?? (await this.#billing.lockCommunitySubscription(tx, community));
     // A late event of an earlier subscription that is over does not replace the community's newer one.
     const replacesAnother = current?.stripeSubscriptionId && current.stripeSubscriptionId !== subscription.id;
-    if (replacesAnother && !PAYING.has(subscription.status) && subscription.status !== "past_due") return;
+    if (replacesAnother && !PAYING.has(subscription.status) && subscription.status !== "past_due") return community;
     const planId = this.planOf(subscription);
     await this.#billing.saveSubscription(tx, community, {
       stripeCustomerId: customerId,
@@ -112,6 +153,7 @@ class SubscriptionHandler {
     // Past due (Stripe still retrying) keeps the plan; an incomplete first payment changes nothing yet.
     if (PAYING.has(subscription.status)) await this.#billing.setCommunityPlan(tx, community, planId);
     else if (ENDED.has(subscription.status)) await this.#billing.setCommunityPlan(tx, community, FREE_PLAN);
+    return community;
   }
 
   /** The plan the subscription's price pays for; a price the configuration does not know is an error to see, not a guess. */
@@ -170,6 +212,9 @@ class AccountHandler {
  */
 class DuesHandler {
   readonly #payments = new DuesPayments();
+  readonly #dues = new DuesRepository();
+
+  constructor(readonly emails: EmailOutbox) {}
 
   handling(event: InboxEvent): EventHandling | undefined {
     const object = objectOf(event);
@@ -179,9 +224,29 @@ class DuesHandler {
       objectId: sessionId,
       fetch: (stripe) => stripe.checkout.sessions.retrieve(sessionId),
       apply: async (tx, state) => {
-        await this.#payments.record(tx, state as Stripe.Checkout.Session);
+        const recorded = await this.#payments.record(tx, state as Stripe.Checkout.Session);
+        if (recorded) await this.sendReceipt(tx, recorded);
       },
     };
+  }
+
+  /** The receipt, once per payment; a payer who has left the community since gets none (no membership, no date). */
+  async sendReceipt(tx: Executor, { payment, paidUntil }: RecordedPayment): Promise<void> {
+    const payer = payment.userId ? await this.#dues.recipient(tx, payment.communityId, payment.userId) : undefined;
+    if (!payer || !paidUntil) return;
+    await this.emails.queue(tx, {
+      to: payer.email,
+      template: "dues_receipt",
+      dedupeKey: payment.id,
+      payload: {
+        name: payer.name,
+        communityName: payer.communityName,
+        amountMinor: payment.amountCents,
+        currency: payment.currency,
+        paidUntil: paidUntil.toISOString(),
+        link: communityPage(this.emails, payer.slug, "dues"),
+      },
+    });
   }
 }
 
@@ -199,10 +264,11 @@ export const HANDLED_EVENT_TYPES = [
 export class StripeHandlers {
   readonly #subscriptions: SubscriptionHandler;
   readonly #accounts = new AccountHandler();
-  readonly #dues = new DuesHandler();
+  readonly #dues: DuesHandler;
 
-  constructor(settings: HandlerSettings) {
-    this.#subscriptions = new SubscriptionHandler(settings);
+  constructor(settings: HandlerSettings, emails: EmailOutbox) {
+    this.#subscriptions = new SubscriptionHandler(settings, emails);
+    this.#dues = new DuesHandler(emails);
   }
 
   handling(event: InboxEvent): EventHandling | undefined {
