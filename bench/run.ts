@@ -23,6 +23,7 @@ import { freePort } from "../server/infra/free-port.ts";
 import { startProcess, stopAll, type RunningProcess } from "./cluster.ts";
 import { selectScenarios, type Scenario, type ScenarioLoad, type SetupContext } from "./scenarios.ts";
 import { resolveBenchServices, type BenchServices } from "./services.ts";
+import { startBenchStripe, type BenchStripe } from "./stripe.ts";
 import { buildServer } from "../server/build.ts";
 
 type TargetName = "baseline" | "product";
@@ -36,6 +37,8 @@ interface Config {
   scenarios: Scenario[];
   productCmd: string[];
   services: BenchServices;
+  /** The Stripe the product talks to (a test double in this process), for the webhook scenario. */
+  stripe: BenchStripe;
   /** The product's TICKET_SIGNING_KEY, one per run: scenarios sign ticket codes with it. */
   ticketSigningKey: string;
   /** Selected scenarios that cannot run here, with the reason. */
@@ -109,6 +112,7 @@ async function readConfig(): Promise<Config> {
     // The bundle, as `npm start` runs it (built in main() before the run).
     productCmd: customCmd ? customCmd.split(/\s+/) : [process.execPath, "dist/server/entry/primary.js"],
     services,
+    stripe: await startBenchStripe(),
     ticketSigningKey: randomBytes(32).toString("hex"),
     skipped,
     jsonFile,
@@ -132,6 +136,7 @@ async function startProduct(config: Config): Promise<RunningProcess> {
   const port = await freePort();
   const env = {
     ...process.env,
+    ...config.stripe.env,
     ...(config.services.databaseUrl ? { DATABASE_URL: config.services.databaseUrl } : {}),
     ...(config.services.redisUrl ? { REDIS_URL: config.services.redisUrl } : {}),
     PORT: String(port),
@@ -196,6 +201,7 @@ async function loadFor(
     connections: config.connections,
     durationS: config.durationS,
     warmupS: warm ? config.warmupS : 0,
+    stripe: config.stripe,
   };
   try {
     return await scenario.setup(context);
@@ -458,11 +464,15 @@ function stopOnSignals(release: () => Promise<void>): void {
 
 async function main(): Promise<number> {
   const config = await readConfig();
-  stopOnSignals(config.services.release);
+  const release = async () => {
+    await config.stripe.fake.close();
+    await config.services.release();
+  };
+  stopOnSignals(release);
   try {
     return await benchmark(config);
   } finally {
-    await config.services.release();
+    await release();
   }
 }
 

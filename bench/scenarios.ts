@@ -17,6 +17,7 @@ import {
   seedTickets,
   SetupError,
 } from "./fixtures.ts";
+import { webhookLoad, type BenchStripe } from "./stripe.ts";
 
 export type HttpMethod = NonNullable<autocannon.Request["method"]>;
 
@@ -34,6 +35,8 @@ export interface SetupContext {
   durationS: number;
   /** 0 when no warm-up precedes the measured run. */
   warmupS: number;
+  /** The Stripe the product talks to, and the secret its webhooks are signed with. */
+  stripe: BenchStripe;
 }
 
 /** What a scenario's setup hands to autocannon for the product run. */
@@ -119,6 +122,17 @@ export const scenarios: readonly Scenario[] = [
         ? undefined
         : "tickets are seeded with SQL and the product's database is out of reach (no DATABASE_URL, no Postgres at 127.0.0.1:5432)",
     setup: checkinsSetup,
+  },
+  {
+    name: "POST /api/webhooks/stripe",
+    method: "POST",
+    path: "/api/webhooks/stripe",
+    baselinePath: "/api/health",
+    unavailable: ({ databaseUrl }) =>
+      databaseUrl
+        ? undefined
+        : "the processing lag is read from the product's database, out of reach (no DATABASE_URL, no Postgres at 127.0.0.1:5432)",
+    setup: ({ baseUrl, databaseUrl, stripe }) => webhookLoad(baseUrl, databaseUrl!, stripe),
   },
 ];
 
