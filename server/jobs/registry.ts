@@ -2,7 +2,7 @@ import type { JobDefinition } from "./job.ts";
 import { cleanupJob } from "../modules/maintenance/index.ts";
 // The jobs files, not the module's index: the background worker loads no routes.
 import { processStripeEventJob } from "../modules/payments/stripe-events.jobs.ts";
-import { reconcileStripeEventsJob } from "../modules/payments/reconciliation.jobs.ts";
+import { reconcileStripeEventsJob, sweepStripeStateJob } from "../modules/payments/reconciliation.jobs.ts";
 import { sendEmailJob } from "../modules/emails/emails.jobs.ts";
 import { duesReminderJob } from "../modules/dues/dues.jobs.ts";
 
@@ -11,6 +11,7 @@ export const jobRegistry: readonly JobDefinition[] = [
   cleanupJob,
   processStripeEventJob,
   reconcileStripeEventsJob,
+  sweepStripeStateJob,
   sendEmailJob,
   duesReminderJob,
 ];

@@ -1,4 +1,4 @@
-import { and, eq, ne, or, sql } from "drizzle-orm";
+import { and, eq, isNotNull, ne, or, sql } from "drizzle-orm";
 import { communities, memberships, subscriptions, users, type SubscriptionRow } from "../../../shared/schema/index.ts";
 import type { Executor } from "../../infra/db/client.ts";
 
@@ -92,5 +92,14 @@ export class BillingRepository {
       .innerJoin(users, eq(users.id, memberships.userId))
       .innerJoin(communities, eq(communities.id, memberships.communityId))
       .where(and(eq(memberships.communityId, communityId), eq(memberships.role, "owner")));
+  }
+
+  /** Every subscription known here, for the nightly comparison with Stripe. */
+  async subscriptionIds(db: Executor): Promise<string[]> {
+    const rows = await db
+      .select({ id: subscriptions.stripeSubscriptionId })
+      .from(subscriptions)
+      .where(isNotNull(subscriptions.stripeSubscriptionId));
+    return rows.flatMap((row) => (row.id ? [row.id] : []));
   }
 }

@@ -15,6 +15,7 @@ import { ownDatabase, type OwnDatabase } from "../../test/services.ts";
 import { insertCommunity, signedInUsers, type TestCommunity, type TestUser } from "../../test/factories.ts";
 import { CONNECT_SECRET, PLATFORM_SECRET, stripeEnv } from "../../test/stripe-env.ts";
 import { processStripeEventJob } from "./stripe-events.jobs.ts";
+import { sweepStripeStateJob } from "./reconciliation.jobs.ts";
 import { jobContext } from "../../jobs/context.ts";
 
 /**
@@ -171,5 +172,36 @@ describe("payment flows through the API and Stripe's webhooks", () => {
         paidUntil: dues.paidUntil,
       }),
     ]);
+  });
+
+  it("repairs at night what no event told: a subscription ended and an account disabled while their events were lost", async () => {
+    const community = await insertCommunity(server, [{ user: owner, role: "owner" }], "free");
+    const from = stripe.events.length;
+    const { url } = (await (
+      await owner.client.post(`/api/communities/${community.slug}/subscription/checkout`, { planId: "premium" })
+    ).json()) as {
+      url: string;
+    };
+    pay(url);
+    await owner.client.post(`/api/communities/${community.slug}/payouts/onboarding`);
+    const [account] = [...stripe.accounts.values()].filter(
+      (candidate) => (candidate.metadata as { community_id?: string }).community_id === community.id,
+    );
+    stripe.updateAccount(account!.id, { charges_enabled: true });
+    await deliverSince(from);
+    expect((await profile(community)).plan).toBe("premium");
+    const [row] = await server.container.db.select().from(subscriptions).where(eq(subscriptions.communityId, community.id));
+
+    // Stripe changes both; their events never reach the product (nor, past 30 days, its reconciliation).
+    stripe.endSubscription(row!.stripeSubscriptionId!);
+    stripe.updateAccount(account!.id, { charges_enabled: false, currently_due: ["external_account"] });
+    await sweepStripeStateJob.handle({}, jobContext(worker, log.logger));
+
+    expect((await profile(community)).plan).toBe("free");
+    expect(await (await owner.client.get(`/api/communities/${community.slug}/payouts`)).json()).toMatchObject({
+      chargesEnabled: false,
+      requirementsDue: ["external_account"],
+    });
+    expect(log.lines.filter((line) => line.msg === "stripe state swept").at(-1)).toMatchObject({ failed: 0 });
   });
 });

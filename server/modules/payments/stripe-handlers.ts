@@ -275,4 +275,14 @@ export class StripeHandlers {
     if (!(HANDLED_EVENT_TYPES as readonly string[]).includes(event.type)) return undefined;
     return this.#subscriptions.handling(event) ?? this.#dues.handling(event) ?? this.#accounts.handling(event);
   }
+
+  /** A subscription's state as Stripe has it now, applied as its events would (the nightly sweep). */
+  async applySubscription(tx: Executor, subscription: Stripe.Subscription): Promise<void> {
+    await this.#subscriptions.apply(tx, subscription, undefined);
+  }
+
+  /** A connected account's state as Stripe has it now, applied as its events would (the nightly sweep). */
+  async applyAccount(tx: Executor, account: Stripe.Account): Promise<void> {
+    await this.#accounts.apply(tx, account);
+  }
 }
