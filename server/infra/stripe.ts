@@ -40,3 +40,13 @@ export function isStripeUnavailable(error: unknown): boolean {
     error instanceof Stripe.errors.StripeError && ["StripeConnectionError", "StripeAPIError", "StripeRateLimitError"].includes(error.type)
   );
 }
+
+/**
+ * When Stripe, rate limiting, asks to be called again (its `Retry-After`, after the SDK's own retries); undefined for
+ * any other error, or a rate limit that names no time.
+ */
+export function stripeRetryAt(error: unknown, now = Date.now()): Date | undefined {
+  if (!(error instanceof Stripe.errors.StripeError) || error.type !== "StripeRateLimitError") return undefined;
+  const seconds = Number((error.headers as Record<string, string | undefined> | undefined)?.["retry-after"]);
+  return Number.isFinite(seconds) && seconds >= 0 ? new Date(now + seconds * 1000) : undefined;
+}

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type Stripe from "stripe";
-import type { Database } from "../../infra/db/client.ts";
+import type { Database, Executor } from "../../infra/db/client.ts";
+import { stripeRetryAt } from "../../infra/stripe.ts";
 import { StripeEventsRepository } from "./stripe-events.repo.ts";
 import type { InboxEvent, StripeHandlers } from "./stripe-handlers.ts";
 
@@ -8,6 +9,15 @@ export interface Attempt {
   number: number;
   last: boolean;
 }
+
+/**
+ * Runs of one event: graphile-worker's backoff (exp(attempt) seconds, at most about 6 hours apart) spreads twelve
+ * attempts over about a day before the event is `failed`.
+ */
+export const STRIPE_EVENT_MAX_ATTEMPTS = 12;
+
+/** Enqueues the event's processing again, at a given time. */
+export type Requeue = (tx: Executor, eventId: string, objectId: string, runAt: Date) => Promise<void>;
 
 /**
  * Processes one stored event, in the background worker: re-fetches the object it is about, then in one transaction
@@ -23,6 +33,7 @@ export class EventProcessor {
     private readonly stripe: Stripe,
     private readonly handlers: StripeHandlers,
     private readonly logger: Logger,
+    private readonly requeue: Requeue,
   ) {}
 
   async process(eventId: string, attempt: Attempt | undefined): Promise<void> {
@@ -38,7 +49,18 @@ export class EventProcessor {
       await this.#handle(event);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      await this.#events.recordFailure(this.db, eventId, message, attempt?.last ?? false);
+      const last = (attempt?.last ?? false) || event.attempts + 1 >= STRIPE_EVENT_MAX_ATTEMPTS;
+      const retryAt = last ? undefined : stripeRetryAt(error);
+      if (retryAt) {
+        // Rate limited: tried again when Stripe says, not at the queue's backoff; the event's attempts still count.
+        await this.db.transaction(async (tx) => {
+          await this.#events.recordFailure(tx, eventId, message, false);
+          await this.requeue(tx, eventId, this.handlers.handling(event)?.objectId ?? event.id, retryAt);
+        });
+        this.logger.warn({ stripeEvent: eventId, retryAt: retryAt.toISOString() }, "stripe rate limited: event processed later");
+        return;
+      }
+      await this.#events.recordFailure(this.db, eventId, message, last);
       throw error;
     }
   }

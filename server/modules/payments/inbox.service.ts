@@ -6,10 +6,9 @@ import type { StripeEventRow } from "../../../shared/schema/index.ts";
 import { AppError } from "../../core/app-error.ts";
 import { decodeCursor, toPage } from "../../core/pagination.ts";
 import { timestampTextIdCursor } from "../../infra/db/keyset.ts";
-import type { Database, Executor } from "../../infra/db/client.ts";
-import { enqueueJob } from "../../infra/queue.ts";
+import type { Database } from "../../infra/db/client.ts";
 import { StripeEventsRepository } from "./stripe-events.repo.ts";
-import { processStripeEventJob, STRIPE_EVENT_MAX_ATTEMPTS } from "./stripe-events.jobs.ts";
+import { enqueueProcessing } from "./stripe-events.jobs.ts";
 import type { StripeHandlers } from "./stripe-handlers.ts";
 
 /** Stripe signs each delivery with a timestamp; an older one is refused as a replayed delivery. */
@@ -85,18 +84,9 @@ export class InboxService {
         objectId: event.data.object.id ?? null,
         status: handling ? "pending" : "ignored",
       });
-      if (inserted && handling) await this.#enqueue(tx, event.id, handling.objectId);
+      if (inserted && handling) await enqueueProcessing(tx, event.id, handling.objectId);
       return inserted;
     });
-  }
-
-  async #enqueue(tx: Executor, eventId: string, objectId: string): Promise<void> {
-    await enqueueJob(
-      tx,
-      processStripeEventJob,
-      { eventId },
-      { queueName: `stripe:${objectId}`, jobKey: `stripe-event:${eventId}`, maxAttempts: STRIPE_EVENT_MAX_ATTEMPTS },
-    );
   }
 
   async list(query: { status?: StripeEventStatusName; limit: number; cursor?: string }): Promise<Page<StripeEventRow>> {
@@ -120,7 +110,7 @@ export class InboxService {
       if (!row) throw AppError.notFound("Stripe event");
       if (!this.payments) throw new AppError("unavailable", "payments are not configured");
       const handling = this.payments.handlers.handling(row);
-      await this.#enqueue(tx, row.id, handling?.objectId ?? row.objectId ?? row.id);
+      await enqueueProcessing(tx, row.id, handling?.objectId ?? row.objectId ?? row.id);
       return row;
     });
   }

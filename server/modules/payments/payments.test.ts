@@ -306,6 +306,29 @@ describe("the Stripe webhook inbox and its processing", () => {
       });
     });
 
+    it("tries a rate-limited event again when Stripe says, not at the queue's backoff", async () => {
+      const community = await insertCommunity(server, []);
+      const { created, subscriptionId } = await checkout(community.id, { community_id: community.id });
+      // 429 with Retry-After: 1 (the SDK retries a 429 only when Stripe says it should).
+      fake.fail({ kind: 429, times: 1, path: `/v1/subscriptions/${subscriptionId}` });
+      await fake.deliver(platform(), created, PLATFORM_SECRET);
+      await expect
+        .poll(
+          () => log.lines.some((line) => line.msg === "stripe rate limited: event processed later" && line.stripeEvent === created.id),
+          {
+            timeout: 15_000,
+            interval: 50,
+          },
+        )
+        .toBe(true);
+      const line = log.lines.find((candidate) => candidate.stripeEvent === created.id && candidate.retryAt !== undefined);
+      expect(new Date(String(line?.retryAt)).getTime()).toBeLessThanOrEqual(Date.now() + 1_000);
+      await waitForStatus(created.id, "processed");
+      // One run failed, one applied: the rate limit counted as an attempt of the event, nothing more.
+      expect(await storedEvent(created.id)).toMatchObject({ attempts: 2, lastError: null });
+      expect(await planOf(community.id)).toBe("pro");
+    });
+
     it("links a connected account through its metadata and follows its verification", async () => {
       const community = await insertCommunity(server, []);
       const stripe = worker.stripe as NonNullable<Container["stripe"]>;

@@ -1,13 +1,11 @@
 import { z } from "zod";
 import { defineJob, type JobContext } from "../../jobs/job.ts";
-import { EventProcessor } from "./event-processor.ts";
+import type { Executor } from "../../infra/db/client.ts";
+import { enqueueJob } from "../../infra/queue.ts";
+import { EventProcessor, STRIPE_EVENT_MAX_ATTEMPTS } from "./event-processor.ts";
 import { StripeHandlers } from "./stripe-handlers.ts";
 
-/**
- * Runs of one event: graphile-worker's backoff (exp(attempt) seconds, at most about 6 hours apart) spreads twelve
- * attempts over about a day before the event is `failed`.
- */
-export const STRIPE_EVENT_MAX_ATTEMPTS = 12;
+export { STRIPE_EVENT_MAX_ATTEMPTS };
 
 /** Payments jobs run only in a worker that has Stripe configured. */
 export const withStripe = (context: JobContext) => context.stripe !== undefined;
@@ -24,7 +22,21 @@ export const processStripeEventJob = defineJob({
   runsWith: withStripe,
   async handle({ eventId }, context) {
     const { client, settings } = paymentsOf(context);
-    const processor = new EventProcessor(context.db, client, new StripeHandlers(settings, context.emails), context.logger);
+    const handlers = new StripeHandlers(settings, context.emails);
+    const processor = new EventProcessor(context.db, client, handlers, context.logger, enqueueProcessing);
     await processor.process(eventId, context.attempt);
   },
 });
+
+/**
+ * Enqueues the processing of an event in the queue of its object (one event of an object at a time), now or at `runAt`
+ * (Stripe asked to be called again later), keyed by the event: a second enqueue replaces a waiting job.
+ */
+export async function enqueueProcessing(tx: Executor, eventId: string, objectId: string, runAt?: Date): Promise<void> {
+  await enqueueJob(
+    tx,
+    processStripeEventJob,
+    { eventId },
+    { queueName: `stripe:${objectId}`, jobKey: `stripe-event:${eventId}`, maxAttempts: STRIPE_EVENT_MAX_ATTEMPTS, runAt },
+  );
+}
