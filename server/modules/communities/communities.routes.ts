@@ -12,6 +12,7 @@ import {
 import { pageQuery } from "../../../shared/api/pagination.ts";
 import { presentPage } from "../../core/pagination.ts";
 import { validated } from "../../http/validate.ts";
+import { cachePublicly } from "../../http/cache-control.ts";
 import { currentUser, signedIn } from "../../http/middleware/auth.ts";
 import type { CommunitiesService } from "./communities.service.ts";
 import type { NewsService } from "./news.service.ts";
@@ -40,7 +41,10 @@ export function communitiesRoutes(communities: CommunitiesService, news: NewsSer
   router.get(
     "/communities/:slug",
     validated({ params: slugParams }, async ({ params }, _req, res) => {
-      res.json({ community: presentCommunity(await communities.publicProfile(params.slug)) });
+      const community = presentCommunity(await communities.publicProfile(params.slug));
+      // A change (an admin's edit, a new member) shows within the minute.
+      cachePublicly(res, { maxAgeS: 60, staleS: 300 });
+      res.json({ community });
     }),
   );
 

@@ -1,5 +1,6 @@
 import { Router } from "express";
 import { validated } from "../../http/validate.ts";
+import { cachePublicly } from "../../http/cache-control.ts";
 import { presentPlan } from "./plans.presenter.ts";
 import type { PlansService } from "./plans.service.ts";
 
@@ -10,7 +11,10 @@ export function plansRoutes(plans: PlansService): Router {
   router.get(
     "/plans",
     validated({}, async (_input, _req, res) => {
-      res.json((await plans.list()).map(presentPlan));
+      const list = (await plans.list()).map(presentPlan);
+      // Prices and limits change by a migration, at a release.
+      cachePublicly(res, { maxAgeS: 3_600, staleS: 86_400 });
+      res.json(list);
     }),
   );
 

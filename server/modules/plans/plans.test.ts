@@ -54,6 +54,37 @@ describe("plans", () => {
     expect(plans[1]!.priceMonthlyCents).toBeGreaterThan(0);
   });
 
+  it("lets browsers and shared caches keep the plans, and answers 304 to a copy still current", async () => {
+    const first = await fetch(`${server.url}/api/plans`);
+    expect(first.headers.get("cache-control")).toBe("public, max-age=3600, stale-while-revalidate=86400");
+    const etag = first.headers.get("etag");
+    expect(etag).toBeTruthy();
+    // As a browser revalidates (fetch would add `no-cache` to a conditional request, which forbids a 304).
+    const again = await fetch(`${server.url}/api/plans`, { headers: { "if-none-match": etag!, "cache-control": "max-age=0" } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+  });
+
+  it("lets caches keep a community's public profile a minute, and gives a changed profile another ETag", async () => {
+    const community = await freeCommunity(1);
+    const profile = (etag?: string) =>
+      fetch(`${server.url}/api/communities/${community.slug}`, {
+        headers: etag ? { "if-none-match": etag, "cache-control": "max-age=0" } : {},
+      });
+    const first = await profile();
+    expect(first.headers.get("cache-control")).toBe("public, max-age=60, stale-while-revalidate=300");
+    const etag = first.headers.get("etag")!;
+    expect((await profile(etag)).status).toBe(304);
+    await owner.client.request("PATCH", `/api/communities/${community.slug}`, { description: "Changed" });
+    const changed = await profile(etag);
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get("etag")).not.toBe(etag);
+    // An unknown community is no answer to keep.
+    const missing = await fetch(`${server.url}/api/communities/no-such-club-here`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("cache-control") ?? "").not.toContain("public");
+  });
+
   it("refuses the member past the plan's limit, by joining or by invitation, with 403 plan_limit naming the plan that lifts it", async () => {
     const community = await freeCommunity(FREE_MEMBERS);
     const joiner = await signedInUser(server, "Late Joiner");
