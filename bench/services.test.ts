@@ -1,7 +1,7 @@
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { databaseUrl } from "../server/test/harness.ts";
-import { ownDatabase } from "./services.ts";
+import { ownDatabase } from "../server/test/services.ts";
 
 async function databaseExists(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -17,15 +17,15 @@ async function databaseExists(url: string): Promise<boolean> {
 
 describe("the bench's database", () => {
   it("is its run's own: two runs on one server get two databases, and one run's end drops only its own", async () => {
-    const first = await ownDatabase(databaseUrl);
-    const second = await ownDatabase(databaseUrl);
+    const first = await ownDatabase(databaseUrl, "community_bench");
+    const second = await ownDatabase(databaseUrl, "community_bench");
     try {
       expect(first.url).not.toBe(second.url);
-      await first.release();
+      await first.drop();
       expect(await databaseExists(first.url)).toBe(false);
       expect(await databaseExists(second.url)).toBe(true);
     } finally {
-      await Promise.all([first.release(), second.release()]);
+      await Promise.all([first.drop(), second.drop()]);
     }
     expect(await databaseExists(second.url)).toBe(false);
   });

@@ -1,14 +1,12 @@
 import os from "node:os";
 import path from "node:path";
 import fs from "node:fs/promises";
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { pino } from "pino";
 import type { TestProject } from "vitest/node";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../infra/db/embedded.ts";
 import { prepareDatabase } from "../infra/db/migrate.ts";
 import { buildServer } from "../build.ts";
-import { answers, withDatabase } from "./services.ts";
+import { answers, ownDatabase } from "./services.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -57,16 +55,6 @@ async function findRedis(): Promise<{ url: string; skipReason: string }> {
   return { url: "", skipReason: reason };
 }
 
-async function adminQuery(adminUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
 interface SharedServices {
   databaseUrl: string;
   redis: { url: string; skipReason: string };
@@ -78,15 +66,13 @@ async function startServices(): Promise<SharedServices> {
   // Process tests start the bundle, as `npm start` does: build it from the sources under test.
   await buildServer();
   const server = await findPostgres();
-  const database = `test_${Date.now()}_${randomBytes(3).toString("hex")}`;
-  await adminQuery(server.adminUrl, `create database ${database}`);
-  const databaseUrl = withDatabase(server.adminUrl, database);
-  await prepareDatabase(databaseUrl);
+  const database = await ownDatabase(server.adminUrl, "test");
+  await prepareDatabase(database.url);
   return {
-    databaseUrl,
+    databaseUrl: database.url,
     redis: await findRedis(),
     async teardown() {
-      await adminQuery(server.adminUrl, `drop database if exists ${database} with (force)`);
+      await database.drop();
       await server.stop();
     },
   };

@@ -40,15 +40,15 @@ export interface OwnDatabase {
 }
 
 /**
- * A database of a test's own on the server of `serverUrl`, for tests whose job runners must see no other test's jobs
- * (and whose jobs no other test's runner may take): every test file of a run shares the run's database otherwise.
+ * A new database, named for its user alone (`prefix`, a time and a random suffix), on the server of `adminUrl`, created
+ * and later dropped through that connection: the run's database of the test set-up, the bench's, and those of tests
+ * whose job runners must see no other test's jobs (every test file of a run shares the run's database otherwise).
  */
-export async function ownDatabase(serverUrl: string, prefix: string): Promise<OwnDatabase> {
+export async function ownDatabase(adminUrl: string, prefix: string): Promise<OwnDatabase> {
   const name = `${prefix}_${Date.now()}_${randomBytes(3).toString("hex")}`;
-  const adminUrl = withDatabase(serverUrl, "postgres");
   await query(adminUrl, `create database ${name}`);
   return {
-    url: withDatabase(serverUrl, name),
+    url: withDatabase(adminUrl, name),
     drop: async () => void (await query(adminUrl, `drop database if exists ${name} with (force)`)),
   };
 }

@@ -30,32 +30,30 @@ export class Sweeper {
   ) {}
 
   async sweep(): Promise<SweepResult> {
-    const result: SweepResult = { subscriptions: 0, accounts: 0, failed: 0 };
-    for (const id of await this.#subscriptions.subscriptionIds(this.db)) {
-      if (
-        await this.#repair(
-          "subscription",
-          id,
-          () => this.stripe.subscriptions.retrieve(id),
-          (tx, state) => this.handlers.applySubscription(tx, state),
-        )
-      ) {
-        result.subscriptions += 1;
-      } else result.failed += 1;
-    }
-    for (const id of await this.#accounts.accountIds(this.db)) {
-      if (
-        await this.#repair(
-          "account",
-          id,
-          () => this.stripe.accounts.retrieve(id),
-          (tx, state) => this.handlers.applyAccount(tx, state),
-        )
-      ) {
-        result.accounts += 1;
-      } else result.failed += 1;
-    }
-    return result;
+    const subscriptions = await this.#sweepAll(
+      "subscription",
+      await this.#subscriptions.subscriptionIds(this.db),
+      (id) => this.stripe.subscriptions.retrieve(id),
+      (tx, state) => this.handlers.applySubscription(tx, state),
+    );
+    const accounts = await this.#sweepAll(
+      "account",
+      await this.#accounts.accountIds(this.db),
+      (id) => this.stripe.accounts.retrieve(id),
+      (tx, state) => this.handlers.applyAccount(tx, state),
+    );
+    return { subscriptions: subscriptions.repaired, accounts: accounts.repaired, failed: subscriptions.failed + accounts.failed };
+  }
+
+  async #sweepAll<State>(
+    kind: string,
+    ids: string[],
+    fetch: (id: string) => Promise<State>,
+    apply: (tx: Transaction, state: State) => Promise<void>,
+  ): Promise<{ repaired: number; failed: number }> {
+    let repaired = 0;
+    for (const id of ids) if (await this.#repair(kind, id, () => fetch(id), apply)) repaired += 1;
+    return { repaired, failed: ids.length - repaired };
   }
 
   /** One object: a failure is logged and the sweep goes on with the others. */
