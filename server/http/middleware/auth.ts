@@ -6,6 +6,8 @@ export interface AuthenticatedUser {
   id: string;
   email: string;
   name: string;
+  /** The user's allowance under the per-user rate limit (their best plan's). */
+  requestsPerMinute: number;
 }
 
 declare module "express-serve-static-core" {
@@ -38,7 +40,7 @@ export function authenticate(users: SessionUserLookup): RequestHandler {
       await new Promise<void>((resolve) => req.session.regenerate(() => resolve()));
       return next();
     }
-    req.user = { id: user.id, email: user.email, name: user.name };
+    req.user = { id: user.id, email: user.email, name: user.name, requestsPerMinute: user.requestsPerMinute };
     const context = requestContext.getStore();
     if (context) context.userId = user.id;
     next();

@@ -1,5 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
-import { users, type UserRow } from "../../../shared/schema/index.ts";
+import { communities, memberships, plans, users, type UserRow } from "../../../shared/schema/index.ts";
 import type { Executor } from "../../infra/db/client.ts";
 
 export interface SessionUser {
@@ -7,7 +7,19 @@ export interface SessionUser {
   email: string;
   name: string;
   sessionVersion: number;
+  /** Requests a minute this user may make: the most generous plan among the user's communities (free's when none). */
+  requestsPerMinute: number;
 }
+
+/** The free plan is the floor: a user in no community, or only in free ones, gets its allowance. */
+const requestsPerMinuteOfUser = sql<number>`(
+  select max(${plans.requestsPerMinute}) from ${plans}
+  where ${plans.id} = 'free'
+     or ${plans.id} in (
+       select ${communities.plan} from ${memberships} join ${communities} on ${communities.id} = ${memberships.communityId}
+       where ${memberships.userId} = ${users.id}
+     )
+)`.mapWith(Number);
 
 export class AccountsRepository {
   async findByEmail(db: Executor, email: string): Promise<UserRow | undefined> {
@@ -22,7 +34,13 @@ export class AccountsRepository {
 
   async findSessionUser(db: Executor, id: string): Promise<SessionUser | undefined> {
     const [row] = await db
-      .select({ id: users.id, email: users.email, name: users.name, sessionVersion: users.sessionVersion })
+      .select({
+        id: users.id,
+        email: users.email,
+        name: users.name,
+        sessionVersion: users.sessionVersion,
+        requestsPerMinute: requestsPerMinuteOfUser,
+      })
       .from(users)
       .where(eq(users.id, id))
       .limit(1);
