@@ -72,7 +72,7 @@ export async function buildContainer(
     pool,
     db: await createDatabase(pool, driver),
     redis,
-    sessionStore: createSessionStore(redis, pool),
+    sessionStore: createSessionStore(redis, pool, config.redisKeyPrefix),
     health,
     ticketCodes: new TicketCodes(config.ticketSigningKeys),
     stripe: config.stripe ? createStripe(config.stripe) : undefined,

@@ -47,6 +47,15 @@ const envSchema = z.object({
       .refine((value) => /^rediss?:\/\//.test(value), "must start with redis:// or rediss://"),
   ),
 
+  /** Put before every key this product writes to Redis, so that several deployments (or test runs) can share one. */
+  REDIS_KEY_PREFIX: z.preprocess(
+    blankAsUnset,
+    z
+      .string()
+      .regex(/^[\w.:-]*$/, "letters, digits and . : _ - only")
+      .default(""),
+  ),
+
   CAPACITY_TIER: z.preprocess(blankAsUnset, z.enum(CAPACITY_TIERS).default("growth")),
   WEB_CONCURRENCY: optional(wholeNumber(1).max(256)),
   DB_CONNECTION_BUDGET: optional(wholeNumber(1)),
@@ -187,6 +196,7 @@ function buildConfig(raw: RawEnv, cpus: number) {
     /** Local state of development runs: the embedded database, generated secrets. */
     dataDir: raw.DATA_DIR,
     redisUrl: raw.REDIS_URL,
+    redisKeyPrefix: raw.REDIS_KEY_PREFIX,
     plan,
     http: { headersTimeoutMs: raw.HTTP_HEADERS_TIMEOUT_MS },
     session: {

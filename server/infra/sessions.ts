@@ -11,8 +11,8 @@ import type { Executor } from "./db/client.ts";
  * Where sessions live: Redis when configured (fast, shared by every instance),
  * else the `sessions` table, so that even local mode shares them across workers.
  */
-export function createSessionStore(redis: Redis | undefined, pool: DbPool): Store {
-  if (redis) return new RedisStore({ client: redis, prefix: "sess:" });
+export function createSessionStore(redis: Redis | undefined, pool: DbPool, redisKeyPrefix: string): Store {
+  if (redis) return new RedisStore({ client: redis, prefix: `${redisKeyPrefix}sess:` });
   const PgStore = connectPgSimple(session);
   // Expired rows are removed by the background worker's cleanup job rather than by a timer in every web worker.
   return new PgStore({ pool, tableName: "sessions", pruneSessionInterval: false });

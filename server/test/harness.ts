@@ -25,6 +25,8 @@ export function testEnv(overrides: EnvOverrides = {}): NodeJS.ProcessEnv {
     NODE_ENV: "test",
     DATABASE_URL: databaseUrl,
     REDIS_URL: redisUrl,
+    // Runs in parallel (several checkouts) share the one Redis: each keeps to its own keys.
+    REDIS_KEY_PREFIX: `${new URL(databaseUrl).pathname.slice(1)}:`,
     SESSION_SECRET: TEST_SESSION_SECRET,
     TICKET_SIGNING_KEY: TEST_TICKET_SIGNING_KEY,
     LOG_LEVEL: "silent",
