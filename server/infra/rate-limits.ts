@@ -41,6 +41,7 @@ export class Limit {
     readonly quota: number,
     readonly windowS: number,
     private readonly limiter: RateLimiter,
+    /** 0: never blocks. */
     private readonly blockS: number,
   ) {}
 
@@ -59,7 +60,7 @@ export class Limit {
    * the quota, so requests it keeps sending while blocked count again: another quota's worth restarts the block.
    */
   async #blockIfAbusive(key: string, rejection: RateLimiterRes): Promise<RateLimiterRes> {
-    if (rejection.consumedPoints < 2 * this.quota) return rejection;
+    if (this.blockS === 0 || rejection.consumedPoints < 2 * this.quota) return rejection;
     return this.limiter.block(key, this.blockS);
   }
 
@@ -94,7 +95,8 @@ export class RateLimits {
     private readonly config: AppEnv["rateLimits"],
     private readonly makeLimiter: LimiterMaker,
   ) {
-    this.global = this.#limit("global", config.globalPerS, 1);
+    // Never blocks: a flood would otherwise refuse every client of the instance for the whole block.
+    this.global = this.#limit("global", config.globalPerS, 1, 0);
     this.anonymous = this.#limit("per-ip", config.anonymousPerMin, 60);
     this.signIn = this.#limit("sign-in", config.authPerMin, 60);
     this.registration = this.#limit("registration", config.authPerMin, 60);
@@ -112,10 +114,10 @@ export class RateLimits {
     return limit;
   }
 
-  #limit(policy: string, allowance: number, windowS: number): Limit {
+  #limit(policy: string, allowance: number, windowS: number, blockS = this.config.blockS): Limit {
     const quota = Math.max(1, Math.round(allowance * this.config.multiplier));
     // The quota is part of the counters' names: a changed allowance starts afresh instead of meeting counts kept under another.
-    return new Limit(policy, quota, windowS, this.makeLimiter(`rl:${policy}:${quota}`, quota, windowS), this.config.blockS);
+    return new Limit(policy, quota, windowS, this.makeLimiter(`rl:${policy}:${quota}`, quota, windowS), blockS);
   }
 }
 

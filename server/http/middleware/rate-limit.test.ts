@@ -201,14 +201,15 @@ describe.skipIf(!redisUrl)("the global limit of an instance", () => {
   });
   afterAll(() => server.close());
 
-  it("refuses requests beyond its allowance a second, from any client, without advertising it as a client's allowance", async () => {
-    const answers = await Promise.all(Array.from({ length: 12 }, () => from(server, freshAddress())));
+  it("refuses requests beyond its allowance a second, from any client, without advertising it nor ever blocking", async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, () => from(server, freshAddress())));
     const refused = answers.filter((answer) => answer.status === 429);
     expect(refused.length).toBeGreaterThan(0);
     const body = (await refused[0]!.json()) as ErrorBody;
     expect(body.error.policy).toBe("global");
-    expect(refused[0]!.headers.get("retry-after")).toBe("1");
     expect(refused[0]!.headers.get("ratelimit-policy")).not.toContain("global");
+    // Far more than twice the allowance within its second, and yet no block: every client may come back the next second.
+    expect(refused.map((answer) => answer.headers.get("retry-after"))).toEqual(refused.map(() => "1"));
   });
 });
 
