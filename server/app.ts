@@ -19,6 +19,7 @@ import { paymentsModule } from "./modules/payments/index.ts";
 import { csrfProtection } from "./http/middleware/csrf.ts";
 import { authenticate } from "./http/middleware/auth.ts";
 import { opsOnly } from "./http/middleware/ops-token.ts";
+import { rateLimit } from "./http/middleware/rate-limit.ts";
 import { JSON_BODY_LIMIT } from "./http/validate.ts";
 
 /**
@@ -65,6 +66,8 @@ export function createApp(container: Container): Express {
   );
   const accounts = accountsModule(container);
   api.use(authenticate(accounts.sessionUsers));
+  // After the user is known (their plan sets their allowance); what is mounted before /api is never counted.
+  api.use(rateLimit(container.rateLimits));
   api.use(csrfProtection(config.trustedOrigins));
   const plans = plansModule(container.db);
   const access = communityAccess();

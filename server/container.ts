@@ -12,6 +12,7 @@ import { createSessionStore } from "./infra/sessions.ts";
 import { HealthMonitor } from "./infra/health.ts";
 import { createStripe } from "./infra/stripe.ts";
 import { createMailer, type Mailer } from "./infra/mailer.ts";
+import { createRateLimits, type RateLimits } from "./infra/rate-limits.ts";
 import { TicketCodes } from "./modules/tickets/ticket-code.ts";
 
 export type Role = "web" | "worker";
@@ -26,6 +27,7 @@ export interface Container {
   redis: Redis | undefined;
   sessionStore: Store;
   health: HealthMonitor;
+  rateLimits: RateLimits;
   ticketCodes: TicketCodes;
   /** Undefined when no Stripe key is configured: payments answer 503 and webhooks are not accepted. */
   stripe: Stripe | undefined;
@@ -74,6 +76,7 @@ export async function buildContainer(
     redis,
     sessionStore: createSessionStore(redis, pool, config.redisKeyPrefix),
     health,
+    rateLimits: createRateLimits(config, redis),
     ticketCodes: new TicketCodes(config.ticketSigningKeys),
     stripe: config.stripe ? createStripe(config.stripe) : undefined,
     mailer: mailerOf(config.email),

@@ -1,7 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import { CAPACITY_TIERS } from "./tiers.ts";
+import { CAPACITY_TIERS, TIER_PRESETS } from "./tiers.ts";
 import { planCapacity, type CapacityOverrides, type CapacityPlan } from "./capacity.ts";
 
 /**
@@ -101,6 +101,14 @@ const envSchema = z.object({
   EMAIL_SEND_TIMEOUT_MS: z.preprocess(blankAsUnset, wholeNumber(100).default(10_000)),
   EMAIL_MAX_ATTEMPTS: z.preprocess(blankAsUnset, wholeNumber(1).max(50).default(8)),
   EMAIL_RETRY_BASE_MS: z.preprocess(blankAsUnset, wholeNumber(1).default(30_000)),
+
+  /** Scales every rate limit below and the plans' allowances (the bench sets it high: limits checked, never reached). */
+  RATE_LIMIT_MULTIPLIER: z.preprocess(blankAsUnset, z.coerce.number({ error: "must be a number" }).positive("must be above 0").default(1)),
+  RATE_LIMIT_BLOCK_S: z.preprocess(blankAsUnset, wholeNumber(1).default(300)),
+  RATE_LIMIT_ANONYMOUS_PER_MIN: z.preprocess(blankAsUnset, wholeNumber(1).default(120)),
+  RATE_LIMIT_GLOBAL_PER_S: optional(wholeNumber(1)),
+  RATE_LIMIT_AUTH_PER_MIN: z.preprocess(blankAsUnset, wholeNumber(1).default(10)),
+  RATE_LIMIT_CHECKIN_PER_MIN: z.preprocess(blankAsUnset, wholeNumber(1).default(120)),
 });
 
 type RawEnv = z.infer<typeof envSchema>;
@@ -230,6 +238,16 @@ function buildConfig(raw: RawEnv, cpus: number) {
       /** Attempts to hand an email to SendGrid before it is `failed`; the n-th retry waits base × 2^(n−1), at most an hour. */
       maxAttempts: raw.EMAIL_MAX_ATTEMPTS,
       retryBaseMs: raw.EMAIL_RETRY_BASE_MS,
+    },
+    /** Allowances before RATE_LIMIT_MULTIPLIER; a signed-in user's comes from their plan (docs/operations.md, Rate limits). */
+    rateLimits: {
+      multiplier: raw.RATE_LIMIT_MULTIPLIER,
+      /** How long a client sending twice its allowance within one window is refused. */
+      blockS: raw.RATE_LIMIT_BLOCK_S,
+      anonymousPerMin: raw.RATE_LIMIT_ANONYMOUS_PER_MIN,
+      globalPerS: raw.RATE_LIMIT_GLOBAL_PER_S ?? TIER_PRESETS[raw.CAPACITY_TIER].rateLimitGlobalPerS,
+      authPerMin: raw.RATE_LIMIT_AUTH_PER_MIN,
+      checkinPerMin: raw.RATE_LIMIT_CHECKIN_PER_MIN,
     },
   };
 }

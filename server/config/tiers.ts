@@ -21,6 +21,8 @@ export interface TierPreset {
   maxConnectionsPerWorker: number;
   /** Largest JSON body accepted, in kB. */
   bodyLimitKb: number;
+  /** Requests a second one instance serves in all before refusing with 429: a safety net far above normal traffic. */
+  rateLimitGlobalPerS: number;
 }
 
 export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
@@ -32,6 +34,7 @@ export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
     dbStatementTimeoutMs: 15_000,
     maxConnectionsPerWorker: 512,
     bodyLimitKb: 100,
+    rateLimitGlobalPerS: 300,
   },
   growth: {
     maxWebWorkers: 8,
@@ -41,6 +44,7 @@ export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
     dbStatementTimeoutMs: 10_000,
     maxConnectionsPerWorker: 1_024,
     bodyLimitKb: 100,
+    rateLimitGlobalPerS: 1_000,
   },
   scale: {
     maxWebWorkers: 32,
@@ -50,5 +54,6 @@ export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
     dbStatementTimeoutMs: 5_000,
     maxConnectionsPerWorker: 4_096,
     bodyLimitKb: 100,
+    rateLimitGlobalPerS: 4_000,
   },
 };

@@ -137,6 +137,7 @@ async function runPrimary(config: AppEnv): Promise<void> {
   try {
     const url = await setUpDatabase(config, logger, owned, stopRequested.signal);
     if (stopRequested.signal.aborted) return;
+    if (!config.redisUrl) await countRateLimitsHere();
     owned.supervisor = startSupervisor(config, logger, url, stopAll);
   } catch (error) {
     if (stopRequested.signal.aborted) return;
@@ -144,6 +145,16 @@ async function runPrimary(config: AppEnv): Promise<void> {
     logger.fatal({ err: error }, "could not start");
     stopAll(1);
   }
+}
+
+/**
+ * Local mode: the web workers' rate-limit counters live in this process, so that a limit holds across all of them. Set
+ * up before the first fork (a worker's limiters introduce themselves once, at start); loaded only then.
+ */
+async function countRateLimitsHere(): Promise<void> {
+  const { RateLimiterClusterMaster } = await import("rate-limiter-flexible");
+  // Listens to the workers' messages from its construction on; nothing else to hold.
+  new RateLimiterClusterMaster();
 }
 
 function startSupervisor(config: AppEnv, logger: Logger, databaseUrl: string, stopAll: (exitCode: number) => void): Supervisor {

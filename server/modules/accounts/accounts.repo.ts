@@ -1,4 +1,5 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, getTableName, sql } from "drizzle-orm";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { communities, memberships, plans, users, type UserRow } from "../../../shared/schema/index.ts";
 import type { Executor } from "../../infra/db/client.ts";
 
@@ -11,13 +12,20 @@ export interface SessionUser {
   requestsPerMinute: number;
 }
 
+/**
+ * A column with its table's name. In the select list of a one-table query drizzle leaves columns unqualified, and
+ * inside a subquery a bare `"id"` would be the subquery's own table's, not the user's.
+ */
+const qualified = (column: AnyPgColumn) => sql`${sql.identifier(getTableName(column.table))}.${sql.identifier(column.name)}`;
+
 /** The free plan is the floor: a user in no community, or only in free ones, gets its allowance. */
 const requestsPerMinuteOfUser = sql<number>`(
-  select max(${plans.requestsPerMinute}) from ${plans}
-  where ${plans.id} = 'free'
-     or ${plans.id} in (
-       select ${communities.plan} from ${memberships} join ${communities} on ${communities.id} = ${memberships.communityId}
-       where ${memberships.userId} = ${users.id}
+  select max(${qualified(plans.requestsPerMinute)}) from ${plans}
+  where ${qualified(plans.id)} = 'free'
+     or ${qualified(plans.id)} in (
+       select ${qualified(communities.plan)} from ${memberships}
+       join ${communities} on ${qualified(communities.id)} = ${qualified(memberships.communityId)}
+       where ${qualified(memberships.userId)} = ${qualified(users.id)}
      )
 )`.mapWith(Number);
 

@@ -11,14 +11,17 @@ import { validated } from "../../http/validate.ts";
 import { currentUser, signedIn } from "../../http/middleware/auth.ts";
 import { signIn, signOut } from "../../http/session-control.ts";
 import { SESSION_COOKIE } from "../../http/middleware/session.ts";
+import { byAddress, routeLimit } from "../../http/middleware/rate-limit.ts";
+import type { RateLimits } from "../../infra/rate-limits.ts";
 import type { AccountsService } from "./accounts.service.ts";
 import { presentUser } from "./accounts.presenter.ts";
 
-export function accountsRoutes(accounts: AccountsService): Router {
+export function accountsRoutes(accounts: AccountsService, limits: RateLimits): Router {
   const router = Router();
 
   router.post(
     "/auth/register",
+    routeLimit(limits.registration, byAddress),
     validated({ body: registerBody }, async ({ body }, req, res) => {
       const user = await accounts.register(body);
       await signIn(req, user);
@@ -28,6 +31,7 @@ export function accountsRoutes(accounts: AccountsService): Router {
 
   router.post(
     "/auth/login",
+    routeLimit(limits.signIn, byAddress),
     validated({ body: loginBody }, async ({ body }, req, res) => {
       const user = await accounts.authenticate(body, { ip: req.ip });
       await signIn(req, user);
@@ -55,6 +59,7 @@ export function accountsRoutes(accounts: AccountsService): Router {
   /** 202 whether or not the email has an account. */
   router.post(
     "/auth/password-reset",
+    routeLimit(limits.passwordReset, byAddress),
     validated({ body: passwordResetBody }, async ({ body }, req, res) => {
       await accounts.requestPasswordReset(body.email, { ip: req.ip });
       res.status(202).json({});

@@ -27,5 +27,5 @@ export function accountsModule(container: Container): AccountsModule {
     emailOutbox(container),
     container.config.appUrl,
   );
-  return { routes: accountsRoutes(service), sessionUsers: service };
+  return { routes: accountsRoutes(service, container.rateLimits), sessionUsers: service };
 }

@@ -2,15 +2,19 @@ import { Router } from "express";
 import { checkinBody, eventParams, type CheckinStats } from "../../../shared/api/events.ts";
 import { currentUser, signedIn } from "../../http/middleware/auth.ts";
 import { validated } from "../../http/validate.ts";
+import { byUser, routeLimit } from "../../http/middleware/rate-limit.ts";
+import type { Limit } from "../../infra/rate-limits.ts";
 import { SCAN_STATUS } from "./checkins.presenter.ts";
 import type { CheckinsService } from "./checkins.service.ts";
 
-export function checkinsRoutes(checkins: CheckinsService): Router {
+/** `scans`: per staff member, sized for a door's bursts (docs/operations.md, Rate limits). */
+export function checkinsRoutes(checkins: CheckinsService, scans: Limit): Router {
   const router = Router();
 
   router.post(
     "/events/:eventId/checkins",
     signedIn,
+    routeLimit(scans, byUser),
     validated({ params: eventParams, body: checkinBody }, async ({ params, body }, req, res) => {
       const answer = await checkins.scan(params.eventId, currentUser(req).id, body);
       res.status(SCAN_STATUS[answer.result]).type("application/json").send(answer.body);

@@ -15,5 +15,5 @@ export function checkinsModule(container: Container, events: EventAccess): Route
     container.ticketCodes,
     scanRenderer(container.ticketCodes),
   );
-  return checkinsRoutes(service);
+  return checkinsRoutes(service, container.rateLimits.checkin);
 }
