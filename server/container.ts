@@ -10,6 +10,7 @@ import { DatabaseBreaker } from "./infra/db/breaker.ts";
 import { connectRedis, createRedis } from "./infra/redis.ts";
 import { createSessionStore } from "./infra/sessions.ts";
 import { HealthMonitor } from "./infra/health.ts";
+import { LoadMonitor } from "./infra/load.ts";
 import { createStripe } from "./infra/stripe.ts";
 import { createMailer, type Mailer } from "./infra/mailer.ts";
 import { TicketCodes } from "./modules/tickets/ticket-code.ts";
@@ -26,6 +27,8 @@ export interface Container {
   redis: Redis | undefined;
   sessionStore: Store;
   health: HealthMonitor;
+  /** Requests in flight and event-loop delay of this process: what load shedding decides on. */
+  load: LoadMonitor;
   ticketCodes: TicketCodes;
   /** Undefined when no Stripe key is configured: payments answer 503 and webhooks are not accepted. */
   stripe: Stripe | undefined;
@@ -65,6 +68,7 @@ export async function buildContainer(
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : undefined;
   if (redis) await connectRedis(redis, logger);
   const health = new HealthMonitor({ pool, poolMax: config.plan.poolMaxPerProcess, breaker, redis, version: PACKAGE_VERSION });
+  const load = new LoadMonitor({ maxInFlight: config.plan.maxInFlightPerWorker, maxEventLoopDelayMs: config.plan.maxEventLoopDelayMs });
   return {
     config,
     role,
@@ -74,11 +78,13 @@ export async function buildContainer(
     redis,
     sessionStore: createSessionStore(redis, pool, config.redisKeyPrefix),
     health,
+    load,
     ticketCodes: new TicketCodes(config.ticketSigningKeys),
     stripe: config.stripe ? createStripe(config.stripe) : undefined,
     mailer: mailerOf(config.email),
     async close() {
       breaker.stop();
+      load.stop();
       await Promise.allSettled([pool.end(), redis?.quit()]);
     },
   };

@@ -65,6 +65,9 @@ const envSchema = z.object({
   // At most the 30 s a whole request may take (server/entry/http-server.ts).
   HTTP_HEADERS_TIMEOUT_MS: z.preprocess(blankAsUnset, wholeNumber(100).max(30_000).default(10_000)),
   BODY_LIMIT_KB: optional(wholeNumber(1)),
+  /** Load shedding per web worker (0: off). */
+  SHED_MAX_IN_FLIGHT: optional(wholeNumber(0)),
+  SHED_MAX_EVENT_LOOP_DELAY_MS: optional(wholeNumber(0)),
 
   SESSION_SECRET: optional(secretList),
   TICKET_SIGNING_KEY: optional(secretList),
@@ -130,6 +133,8 @@ function capacityOverrides(raw: RawEnv): CapacityOverrides {
     dbStatementTimeoutMs: raw.DB_STATEMENT_TIMEOUT_MS,
     maxConnectionsPerWorker: raw.MAX_CONNECTIONS_PER_WORKER,
     bodyLimitKb: raw.BODY_LIMIT_KB,
+    maxInFlightPerWorker: raw.SHED_MAX_IN_FLIGHT,
+    maxEventLoopDelayMs: raw.SHED_MAX_EVENT_LOOP_DELAY_MS,
   };
 }
 

@@ -21,6 +21,10 @@ export interface TierPreset {
   maxConnectionsPerWorker: number;
   /** Largest JSON body accepted, in kB. */
   bodyLimitKb: number;
+  /** Requests one web worker serves at once; more are refused with 503 `overloaded` (docs/capacity.md, Load shedding). */
+  maxInFlightPerWorker: number;
+  /** Event-loop delay (p99 over half a second, ms) above which a web worker refuses requests with 503 `overloaded`. */
+  maxEventLoopDelayMs: number;
 }
 
 export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
@@ -32,6 +36,8 @@ export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
     dbStatementTimeoutMs: 15_000,
     maxConnectionsPerWorker: 512,
     bodyLimitKb: 100,
+    maxInFlightPerWorker: 64,
+    maxEventLoopDelayMs: 200,
   },
   growth: {
     maxWebWorkers: 8,
@@ -41,6 +47,8 @@ export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
     dbStatementTimeoutMs: 10_000,
     maxConnectionsPerWorker: 1_024,
     bodyLimitKb: 100,
+    maxInFlightPerWorker: 64,
+    maxEventLoopDelayMs: 200,
   },
   scale: {
     maxWebWorkers: 32,
@@ -50,5 +58,7 @@ export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
     dbStatementTimeoutMs: 5_000,
     maxConnectionsPerWorker: 4_096,
     bodyLimitKb: 100,
+    maxInFlightPerWorker: 64,
+    maxEventLoopDelayMs: 200,
   },
 };
