@@ -21,7 +21,10 @@ export interface TierPreset {
   maxConnectionsPerWorker: number;
   /** Largest JSON body accepted, in kB. */
   bodyLimitKb: number;
-  /** Requests one web worker serves at once; more are refused with 503 `overloaded` (docs/capacity.md, Load shedding). */
+  /**
+   * Requests one web worker serves at once; more are refused with 503 `overloaded`. About 3 × the tier's pool per process
+   * on 2 CPUs: past that, requests only wait for a connection (docs/capacity.md, Load shedding).
+   */
   maxInFlightPerWorker: number;
   /** Event-loop delay (p99 over half a second, ms) above which a web worker refuses requests with 503 `overloaded`. */
   maxEventLoopDelayMs: number;
@@ -36,7 +39,7 @@ export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
     dbStatementTimeoutMs: 15_000,
     maxConnectionsPerWorker: 512,
     bodyLimitKb: 100,
-    maxInFlightPerWorker: 64,
+    maxInFlightPerWorker: 16,
     maxEventLoopDelayMs: 200,
   },
   growth: {
@@ -47,7 +50,7 @@ export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
     dbStatementTimeoutMs: 10_000,
     maxConnectionsPerWorker: 1_024,
     bodyLimitKb: 100,
-    maxInFlightPerWorker: 64,
+    maxInFlightPerWorker: 32,
     maxEventLoopDelayMs: 200,
   },
   scale: {

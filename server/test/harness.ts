@@ -31,8 +31,9 @@ export function testEnv(overrides: EnvOverrides = {}): NodeJS.ProcessEnv {
     TICKET_SIGNING_KEY: TEST_TICKET_SIGNING_KEY,
     LOG_LEVEL: "silent",
     WEB_CONCURRENCY: "2",
-    // Tests share 2 CPUs with other runs: a starved test process lags like an overloaded one and would shed at random.
-    // The load-shedding tests set their own limits.
+    // No load shedding: tests send hundreds of requests at once to check other things, and share 2 CPUs with other runs (a
+    // starved process lags like an overloaded one). The load-shedding tests set their own limits.
+    SHED_MAX_IN_FLIGHT: "0",
     SHED_MAX_EVENT_LOOP_DELAY_MS: "0",
     ...overrides,
   };
