@@ -3,6 +3,7 @@ import helmet from "helmet";
 import type { Container } from "./container.ts";
 import { CLIENT_DIR } from "./paths.ts";
 import { requestLog } from "./http/middleware/request-log.ts";
+import { loadShedding } from "./http/middleware/load-shedding.ts";
 import { sessions } from "./http/middleware/session.ts";
 import { errorHandler, notFoundHandler } from "./http/error-handler.ts";
 import { healthRoutes } from "./modules/health/index.ts";
@@ -24,7 +25,7 @@ import { JSON_BODY_LIMIT } from "./http/validate.ts";
 
 /**
  * The Express application, without listening (tests and the web worker both use
- * it). Order matters: request id and latency line first, probes, Stripe's webhooks and operators'
+ * it). Order matters: request id and latency line first, load shedding, probes, Stripe's webhooks and operators'
  * endpoints before sessions (neither may depend on Redis or a cookie), sessions and the signed-in user, the
  * cross-site check, the feature routers (each route reads its own JSON body,
  * after its own access check), then 404 and the one error handler.
@@ -38,6 +39,8 @@ export function createApp(container: Container): Express {
   app.set(JSON_BODY_LIMIT, config.plan.bodyLimitBytes);
 
   app.use(requestLog(logger));
+  // Before anything that costs: a refused request touches no Redis, no database, not even helmet.
+  app.use(loadShedding(container.load));
   app.use(helmet());
   app.use("/api/health", healthRoutes(container.health, config.opsToken));
   const emails = emailsModule(container);

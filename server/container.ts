@@ -10,6 +10,7 @@ import { DatabaseBreaker } from "./infra/db/breaker.ts";
 import { connectRedis, createRedis } from "./infra/redis.ts";
 import { createSessionStore } from "./infra/sessions.ts";
 import { HealthMonitor } from "./infra/health.ts";
+import { LoadMonitor } from "./infra/load.ts";
 import { createStripe } from "./infra/stripe.ts";
 import { createMailer, type Mailer } from "./infra/mailer.ts";
 import { createRateLimits, type RateLimits } from "./infra/rate-limits.ts";
@@ -28,6 +29,8 @@ export interface Container {
   sessionStore: Store;
   health: HealthMonitor;
   rateLimits: RateLimits;
+  /** Requests in flight and event-loop delay of this process: what load shedding decides on. */
+  load: LoadMonitor;
   ticketCodes: TicketCodes;
   /** Undefined when no Stripe key is configured: payments answer 503 and webhooks are not accepted. */
   stripe: Stripe | undefined;
@@ -67,6 +70,7 @@ export async function buildContainer(
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : undefined;
   if (redis) await connectRedis(redis, logger);
   const health = new HealthMonitor({ pool, poolMax: config.plan.poolMaxPerProcess, breaker, redis, version: PACKAGE_VERSION });
+  const load = new LoadMonitor({ maxInFlight: config.plan.maxInFlightPerWorker, maxEventLoopDelayMs: config.plan.maxEventLoopDelayMs });
   return {
     config,
     role,
@@ -77,11 +81,13 @@ export async function buildContainer(
     sessionStore: createSessionStore(redis, pool, config.redisKeyPrefix),
     health,
     rateLimits: createRateLimits(config, redis),
+    load,
     ticketCodes: new TicketCodes(config.ticketSigningKeys),
     stripe: config.stripe ? createStripe(config.stripe) : undefined,
     mailer: mailerOf(config.email),
     async close() {
       breaker.stop();
+      load.stop();
       await Promise.allSettled([pool.end(), redis?.quit()]);
     },
   };

@@ -19,6 +19,8 @@ const ROWS: Array<[label: string, value: (plan: CapacityPlan) => string | number
   ["statement timeout (ms)", (plan) => plan.dbStatementTimeoutMs],
   ["max connections per web worker", (plan) => plan.maxConnectionsPerWorker],
   ["JSON body limit (kB)", (plan) => plan.bodyLimitBytes / 1024],
+  ["shed above in-flight requests per web worker", (plan) => plan.maxInFlightPerWorker || "off"],
+  ["shed above event-loop delay (ms, p99)", (plan) => plan.maxEventLoopDelayMs || "off"],
 ];
 
 function planOrReason(tier: (typeof CAPACITY_TIERS)[number], overrides: CapacityOverrides, cpus: number): CapacityPlan | string {

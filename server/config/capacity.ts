@@ -8,6 +8,8 @@ export interface CapacityOverrides {
   dbStatementTimeoutMs?: number | undefined;
   maxConnectionsPerWorker?: number | undefined;
   bodyLimitKb?: number | undefined;
+  maxInFlightPerWorker?: number | undefined;
+  maxEventLoopDelayMs?: number | undefined;
 }
 
 export interface CapacityPlan {
@@ -25,6 +27,9 @@ export interface CapacityPlan {
   dbStatementTimeoutMs: number;
   maxConnectionsPerWorker: number;
   bodyLimitBytes: number;
+  /** Load shedding of each web worker; 0 turns a limit off. */
+  maxInFlightPerWorker: number;
+  maxEventLoopDelayMs: number;
 }
 
 export class CapacityPlanError extends Error {
@@ -67,6 +72,8 @@ export function planCapacity(tier: CapacityTier, overrides: CapacityOverrides, c
     dbStatementTimeoutMs: overrides.dbStatementTimeoutMs ?? preset.dbStatementTimeoutMs,
     maxConnectionsPerWorker: overrides.maxConnectionsPerWorker ?? preset.maxConnectionsPerWorker,
     bodyLimitBytes: (overrides.bodyLimitKb ?? preset.bodyLimitKb) * 1024,
+    maxInFlightPerWorker: overrides.maxInFlightPerWorker ?? preset.maxInFlightPerWorker,
+    maxEventLoopDelayMs: overrides.maxEventLoopDelayMs ?? preset.maxEventLoopDelayMs,
   };
 }
 

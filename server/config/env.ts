@@ -64,7 +64,12 @@ const envSchema = z.object({
   MAX_CONNECTIONS_PER_WORKER: optional(wholeNumber(1)),
   // At most the 30 s a whole request may take (server/entry/http-server.ts).
   HTTP_HEADERS_TIMEOUT_MS: z.preprocess(blankAsUnset, wholeNumber(100).max(30_000).default(10_000)),
+  // Above the idle timeout of the load balancer in front (60 s for most), so that it, not we, closes idle connections.
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.preprocess(blankAsUnset, wholeNumber(100).default(65_000)),
   BODY_LIMIT_KB: optional(wholeNumber(1)),
+  /** Load shedding per web worker (0: off). */
+  SHED_MAX_IN_FLIGHT: optional(wholeNumber(0)),
+  SHED_MAX_EVENT_LOOP_DELAY_MS: optional(wholeNumber(0)),
 
   SESSION_SECRET: optional(secretList),
   TICKET_SIGNING_KEY: optional(secretList),
@@ -138,6 +143,8 @@ function capacityOverrides(raw: RawEnv): CapacityOverrides {
     dbStatementTimeoutMs: raw.DB_STATEMENT_TIMEOUT_MS,
     maxConnectionsPerWorker: raw.MAX_CONNECTIONS_PER_WORKER,
     bodyLimitKb: raw.BODY_LIMIT_KB,
+    maxInFlightPerWorker: raw.SHED_MAX_IN_FLIGHT,
+    maxEventLoopDelayMs: raw.SHED_MAX_EVENT_LOOP_DELAY_MS,
   };
 }
 
@@ -206,7 +213,7 @@ function buildConfig(raw: RawEnv, cpus: number) {
     redisUrl: raw.REDIS_URL,
     redisKeyPrefix: raw.REDIS_KEY_PREFIX,
     plan,
-    http: { headersTimeoutMs: raw.HTTP_HEADERS_TIMEOUT_MS },
+    http: { headersTimeoutMs: raw.HTTP_HEADERS_TIMEOUT_MS, keepAliveTimeoutMs: raw.HTTP_KEEP_ALIVE_TIMEOUT_MS },
     session: {
       /** Empty only outside production before the primary fills in development secrets (server/config/dev-secrets.ts). */
       secrets: raw.SESSION_SECRET ?? [],

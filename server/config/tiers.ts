@@ -23,6 +23,13 @@ export interface TierPreset {
   bodyLimitKb: number;
   /** Requests a second one instance serves in all before refusing with 429: a safety net far above normal traffic. */
   rateLimitGlobalPerS: number;
+  /**
+   * Requests one web worker serves at once; more are refused with 503 `overloaded`. About 3 × the tier's pool per process
+   * on 2 CPUs: past that, requests only wait for a connection (docs/capacity.md, Load shedding).
+   */
+  maxInFlightPerWorker: number;
+  /** Event-loop delay (p99 over half a second, ms) above which a web worker refuses requests with 503 `overloaded`. */
+  maxEventLoopDelayMs: number;
 }
 
 export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
@@ -35,6 +42,8 @@ export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
     maxConnectionsPerWorker: 512,
     bodyLimitKb: 100,
     rateLimitGlobalPerS: 300,
+    maxInFlightPerWorker: 16,
+    maxEventLoopDelayMs: 200,
   },
   growth: {
     maxWebWorkers: 8,
@@ -45,6 +54,8 @@ export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
     maxConnectionsPerWorker: 1_024,
     bodyLimitKb: 100,
     rateLimitGlobalPerS: 1_000,
+    maxInFlightPerWorker: 32,
+    maxEventLoopDelayMs: 200,
   },
   scale: {
     maxWebWorkers: 32,
@@ -55,5 +66,7 @@ export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
     maxConnectionsPerWorker: 4_096,
     bodyLimitKb: 100,
     rateLimitGlobalPerS: 4_000,
+    maxInFlightPerWorker: 64,
+    maxEventLoopDelayMs: 200,
   },
 };

@@ -4,8 +4,6 @@ import type { Express } from "express";
 import type { Logger } from "pino";
 import type { AppEnv } from "../config/env.ts";
 
-/** Longer than the idle timeout of common load balancers (60 s), so they, not we, close idle connections. */
-export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** The longest a whole request may take before Node answers 408 and closes the socket. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 /**
@@ -19,13 +17,13 @@ export type HttpServerConfig = Pick<AppEnv, "plan" | "http">;
 /**
  * The HTTP server of a web worker. Headers must arrive within HTTP_HEADERS_TIMEOUT_MS (counted from the connection for
  * its first request, from the request's first byte for the next ones on a keep-alive connection; an idle keep-alive
- * connection is not concerned), else Node answers 408 and closes it. Idle keep-alive connections follow the keep-alive
- * timeout, independently: in Node 18 and later the header deadline need not exceed it.
+ * connection is not concerned), else Node answers 408 and closes it. Idle keep-alive connections close after
+ * HTTP_KEEP_ALIVE_TIMEOUT_MS of silence, independently: in Node 18 and later the header deadline need not exceed it.
  */
 export function createHttpServer(app: Express, { plan, http: limits }: HttpServerConfig, logger?: Logger): http.Server {
   const server = http.createServer(
     {
-      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
       headersTimeout: limits.headersTimeoutMs,
       requestTimeout: REQUEST_TIMEOUT_MS,
       connectionsCheckingInterval: DEADLINE_CHECK_INTERVAL_MS,

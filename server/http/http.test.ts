@@ -1,3 +1,4 @@
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../test/harness.ts";
 
@@ -53,5 +54,31 @@ describe("HTTP conventions", () => {
   it("keeps idle connections open longer than load balancers do (65 s)", async () => {
     const response = await fetch(`${server.url}/api/health/live`);
     expect(response.headers.get("keep-alive")).toBe("timeout=65");
+  });
+});
+
+describe("idle keep-alive connections", () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ HTTP_KEEP_ALIVE_TIMEOUT_MS: "500" });
+  });
+  afterAll(() => server.close());
+
+  it("are closed by the server after the keep-alive timeout", async () => {
+    // A bare socket: Node's own client agent would close it first, from the server's Keep-Alive hint less a second.
+    const socket = net.connect({ host: "127.0.0.1", port: Number(new URL(server.url).port) });
+    socket.setEncoding("utf8");
+    let received = "";
+    let idleSince = 0;
+    const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(performance.now() - idleSince)));
+    socket.on("data", (chunk: string) => {
+      received += chunk;
+      if (received.includes('"alive"')) idleSince = performance.now();
+    });
+    socket.write("GET /api/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    const idleMs = await closed;
+    expect(received).toMatch(/^HTTP\/1\.1 200/);
+    expect(idleMs).toBeGreaterThan(300);
+    expect(idleMs).toBeLessThan(5_000);
   });
 });

@@ -30,6 +30,30 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
+/**
+ * Lines waiting for standard output are kept up to this size. A reader that stops reading (a stalled log collector) would
+ * otherwise grow the buffer without end; past it, lines are dropped and their count logged once there is room again.
+ */
+const STDOUT_BUFFER_MAX_BYTES = 16 * 1_048_576;
+const DROP_REPORT_INTERVAL_MS = 10_000;
+
+/** Standard output, asynchronous as pino's default, but bounded. */
+function boundedStdout(): { stream: DestinationStream; report(logger: Logger): void } {
+  const stream = pino.destination({ dest: 1, sync: false, maxLength: STDOUT_BUFFER_MAX_BYTES });
+  let dropped = 0;
+  stream.on("drop", () => (dropped += 1));
+  return {
+    stream,
+    report(logger) {
+      setInterval(() => {
+        if (dropped === 0) return;
+        logger.warn({ dropped }, "log lines dropped: standard output did not keep up");
+        dropped = 0;
+      }, DROP_REPORT_INTERVAL_MS).unref();
+    },
+  };
+}
+
 export function createLogger({ level, role, destination }: LoggerOptions): Logger {
   const options = {
     level,
@@ -44,7 +68,11 @@ export function createLogger({ level, role, destination }: LoggerOptions): Logge
       return context.userId ? { requestId: context.requestId, userId: context.userId } : { requestId: context.requestId };
     },
   } satisfies pino.LoggerOptions;
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  const stdout = boundedStdout();
+  const logger = pino(options, stdout.stream);
+  stdout.report(logger);
+  return logger;
 }
 
 /** Connection strings carry passwords: log the host and database only. */

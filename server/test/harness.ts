@@ -33,6 +33,10 @@ export function testEnv(overrides: EnvOverrides = {}): NodeJS.ProcessEnv {
     WEB_CONCURRENCY: "2",
     // Test files share 127.0.0.1 and one Redis: limits are counted, never reached, except where a test sets its own.
     RATE_LIMIT_MULTIPLIER: "1000",
+    // No load shedding: tests send hundreds of requests at once to check other things, and share 2 CPUs with other runs (a
+    // starved process lags like an overloaded one). The load-shedding tests set their own limits.
+    SHED_MAX_IN_FLIGHT: "0",
+    SHED_MAX_EVENT_LOOP_DELAY_MS: "0",
     ...overrides,
   };
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
