@@ -3,7 +3,8 @@
 // `npm run capacity -- --measure` then measures, for each tier, the largest number of simultaneous members its
 // settings hold on this machine with a p95 under 500 ms and no error: the product (the bundle, NODE_ENV=production,
 // CAPACITY_TIER and its plan's WEB_CONCURRENCY, behind a simulated TLS proxy as in bench/run.ts) is loaded by simulated
-// members (bench/members.ts) at rising counts, each count held after a short ramp, until a count fails.
+// members (bench/members.ts) at rising counts, each count held after a short ramp, until a count fails. The tiers take
+// each count in turn, each on a product started for it.
 //
 // Env: MEASURE_TIERS (comma-separated, all by default), MEASURE_STEPS (member counts, 25,50,100,...,3200),
 // MEASURE_THINK_S (mean think time between a member's pages, 5), MEASURE_STEP_S (seconds each count is measured, 20),
@@ -99,6 +100,8 @@ async function startProduct(run: Run, tier: CapacityTier): Promise<RunningProces
     // Secure session cookies over plain HTTP, as behind a TLS-terminating proxy (bench/fixtures.ts).
     TRUST_PROXY: "loopback",
     LOG_LEVEL: "warn",
+    // Each count stops its product: no load balancer to wait for.
+    SHUTDOWN_DRAIN_DELAY_MS: "0",
     CAPACITY_TIER: tier,
     WEB_CONCURRENCY: String(workers),
     // Every simulated member comes from 127.0.0.1: per-client limits would measure the limiter, not the tier.
@@ -137,36 +140,47 @@ function stepLine(tier: CapacityTier, result: StepResult): string {
   );
 }
 
-/** One tier: its product, then each count of members until one fails; members missing are signed up first. */
-async function measureTier(
-  run: Run,
-  options: Options,
-  tier: CapacityTier,
-  state: { community?: BenchCommunity; members: SignedInMember[] },
-): Promise<TierResult> {
+/** What the counts share: the community, made on the first product, and the members signed up so far. */
+interface Population {
+  community?: BenchCommunity;
+  members: SignedInMember[];
+}
+
+/**
+ * Each count, for every tier that has not failed yet, back to back (so that a change in the machine's load hits the
+ * tiers alike), until every tier has failed or the counts run out.
+ */
+async function measureTiers(run: Run, options: Options): Promise<TierResult[]> {
+  const results: TierResult[] = options.tiers.map((tier) => ({ tier, webWorkers: webWorkersOf(tier), steps: [] }));
+  const population: Population = { members: [] };
+  for (const members of options.steps) {
+    for (const result of results.filter(({ steps }) => steps.every(passes))) {
+      result.steps.push(await measureStep(run, options, result.tier, members, population));
+    }
+  }
+  return results;
+}
+
+/** One count on a product of the tier's own, started for it: no step inherits the backlog of the one before. */
+async function measureStep(run: Run, options: Options, tier: CapacityTier, members: number, population: Population): Promise<StepResult> {
   const product = await startProduct(run, tier);
-  const steps: StepResult[] = [];
   try {
     const webhooks = { stripe: run.stripe, connectSecret: run.connectSecret };
-    const community = (state.community ??= await makeCommunity(product.url, run.services.databaseUrl, webhooks));
-    for (const members of options.steps) {
-      if (state.members.length < members) {
-        console.error(`  signing up members ${state.members.length + 1} to ${members}...`);
-        state.members.push(...(await signUpMembers(product.url, community, state.members.length, members)));
-      }
-      const codes = codesNeeded(members, options.rampMs + options.holdMs);
-      const nextCode = await seedDoor(run.services.databaseUrl, community, codes, run.ticketSigningKey);
-      const world = { baseUrl: product.url, slug: community.slug, eventId: community.eventId, stripe: run.stripe, nextCode };
-      const result = await runStep(world, state.members.slice(0, members), options);
-      if (!product.isRunning()) throw new Error(`the product exited during the step\n--- last output ---\n${product.outputTail()}`);
-      console.log(stepLine(tier, result));
-      steps.push(result);
-      if (!passes(result)) break;
+    const community = (population.community ??= await makeCommunity(product.url, run.services.databaseUrl, webhooks));
+    if (population.members.length < members) {
+      console.error(`  signing up members ${population.members.length + 1} to ${members}...`);
+      population.members.push(...(await signUpMembers(product.url, community, population.members.length, members)));
     }
+    const codes = codesNeeded(members, options.rampMs + options.holdMs);
+    const nextCode = await seedDoor(run.services.databaseUrl, community, codes, run.ticketSigningKey);
+    const world = { baseUrl: product.url, slug: community.slug, eventId: community.eventId, stripe: run.stripe, nextCode };
+    const result = await runStep(world, population.members.slice(0, members), options);
+    if (!product.isRunning()) throw new Error(`the product exited during the step\n--- last output ---\n${product.outputTail()}`);
+    console.log(stepLine(tier, result));
+    return result;
   } finally {
     await product.stop();
   }
-  return { tier, webWorkers: webWorkersOf(tier), steps };
 }
 
 function printTable(results: TierResult[], options: Options): void {
@@ -254,10 +268,7 @@ async function measure(): Promise<void> {
   try {
     printParameters(options, run);
     await buildServer();
-    const state: { community?: BenchCommunity; members: SignedInMember[] } = { members: [] };
-    const results: TierResult[] = [];
-    for (const tier of options.tiers) results.push(await measureTier(run, options, tier, state));
-    printTable(results, options);
+    printTable(await measureTiers(run, options), options);
   } finally {
     await release();
   }
