@@ -230,6 +230,7 @@ async function thinkUntil(ms: number, deadline: number): Promise<boolean> {
 /** Stripe's side of a paid Checkout: the session completes and its `checkout.session.completed` is delivered, signed. */
 function stripeDelivers(client: MemberClient, checkoutUrl: string): Promise<Answer | undefined> {
   const { stripe } = client.world;
+  // The double's Checkout pages are at /pay/<session id>.
   const session = stripe.fake.completeCheckout(new URL(checkoutUrl).pathname.split("/").pop() ?? "");
   const event = stripe.fake.events.at(-1);
   if (event?.type !== "checkout.session.completed" || event.data.object.id !== session.id) {
