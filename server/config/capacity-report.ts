@@ -4,8 +4,8 @@ import { planCapacity, type CapacityOverrides, type CapacityPlan } from "./capac
 import { CAPACITY_TIERS } from "./tiers.ts";
 
 /**
- * `npm run capacity`: the plan of every tier on this machine, with the
- * overrides set in the current environment (WEB_CONCURRENCY, DB_CONNECTION_BUDGET, ...).
+ * The plan of every tier on this machine, with the overrides set in the current environment (WEB_CONCURRENCY,
+ * DB_CONNECTION_BUDGET, ...): what `npm run capacity` prints (bench/capacity.ts).
  */
 
 const ROWS: Array<[label: string, value: (plan: CapacityPlan) => string | number]> = [
@@ -31,7 +31,8 @@ function planOrReason(tier: (typeof CAPACITY_TIERS)[number], overrides: Capacity
   }
 }
 
-function main(): void {
+/** Throws a ConfigError when the environment's overrides are invalid. */
+export function printCapacityPlans(): void {
   const cpus = os.availableParallelism();
   const overrides = loadCapacityOverrides();
   const plans = CAPACITY_TIERS.map((tier) => ({ tier, plan: planOrReason(tier, overrides, cpus) }));
@@ -49,11 +50,4 @@ function main(): void {
   for (const { tier, plan } of plans) if (typeof plan === "string") console.log(`\n${tier} refused: ${plan}`);
   console.log("\npool max per process = floor((budget - reserve) / (web workers + 1)), refused below 2;");
   console.log("at start the primary also refuses a budget above the server's max_connections - superuser_reserved_connections.");
-}
-
-try {
-  main();
-} catch (error) {
-  console.error(error instanceof Error ? error.message : String(error));
-  process.exit(1);
 }
