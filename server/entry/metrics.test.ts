@@ -36,6 +36,14 @@ async function dashboardMetrics(): Promise<Set<string>> {
   return new Set(names.map((name) => name.replace(/_(bucket|sum|count)$/, "")));
 }
 
+/** The product's metrics the alert rules name (by their prefixes: the rules also name PromQL functions and labels). */
+async function alertRuleMetrics(): Promise<Set<string>> {
+  const rules = await fs.readFile(path.join(PROJECT_ROOT, "docs/prometheus-alerts.yml"), "utf8");
+  const names = [...rules.matchAll(/\b(?:http|db|nodejs|process|job|webhook|outbox|child)_[a-z0-9_]+/g)].map((match) => match[0]);
+  expect(names.length).toBeGreaterThan(10);
+  return new Set(names.map((name) => name.replace(/_(bucket|sum|count)$/, "")));
+}
+
 describe("the metrics of a cluster", () => {
   let database: OwnDatabase;
   let proxy: TcpProxy;
@@ -111,6 +119,7 @@ describe("the metrics of a cluster", () => {
     // Every metric the Grafana dashboard queries is served.
     const served = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((match) => match[1]!));
     expect([...(await dashboardMetrics())].filter((name) => !served.has(name))).toEqual([]);
+    expect([...(await alertRuleMetrics())].filter((name) => !served.has(name))).toEqual([]);
   });
 
   it("count the failed Stripe events of the last hour, which the webhooks signal reads", async () => {
