@@ -17,6 +17,7 @@ import { plansModule } from "./modules/plans/index.ts";
 import { billingModule } from "./modules/billing/index.ts";
 import { duesModule } from "./modules/dues/index.ts";
 import { paymentsModule } from "./modules/payments/index.ts";
+import { metricsModule } from "./modules/metrics/index.ts";
 import { csrfProtection } from "./http/middleware/csrf.ts";
 import { authenticate } from "./http/middleware/auth.ts";
 import { opsOnly } from "./http/middleware/ops-token.ts";
@@ -43,6 +44,8 @@ export function createApp(container: Container): Express {
   app.use(loadShedding(container.load));
   app.use(helmet());
   app.use("/api/health", healthRoutes(container.health, config.opsToken));
+  const metrics = metricsModule(container);
+  app.use("/api/metrics", opsOnly(config.opsToken, config.production), metrics.routes);
   const emails = emailsModule(container);
   // SendGrid's and Stripe's deliveries: authenticated by their signatures, no session, no cross-site check.
   app.use("/api/webhooks/sendgrid", emails.webhookRoutes);
@@ -53,6 +56,7 @@ export function createApp(container: Container): Express {
   ops.use(opsOnly(config.opsToken, config.production));
   ops.use(emails.opsRoutes);
   ops.use(payments.ops);
+  ops.use(metrics.opsRoutes);
   ops.use(notFoundHandler);
   app.use("/api/ops", ops);
 

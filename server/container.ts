@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import type { Redis } from "ioredis";
 import type Stripe from "stripe";
 import type { Store } from "express-session";
@@ -11,6 +12,9 @@ import { connectRedis, createRedis } from "./infra/redis.ts";
 import { createSessionStore } from "./infra/sessions.ts";
 import { HealthMonitor } from "./infra/health.ts";
 import { LoadMonitor } from "./infra/load.ts";
+import { instrumentProcess, metricsRegistry, observePool } from "./infra/metrics.ts";
+import { InstanceMetrics, type MetricsSource } from "./infra/instance-metrics.ts";
+import { primaryMetrics } from "./entry/child-process.ts";
 import { createStripe } from "./infra/stripe.ts";
 import { createMailer, type Mailer } from "./infra/mailer.ts";
 import { createRateLimits, type RateLimits } from "./infra/rate-limits.ts";
@@ -36,6 +40,8 @@ export interface Container {
   stripe: Stripe | undefined;
   /** Undefined without a SendGrid key: emails are captured, never sent. */
   mailer: Mailer | undefined;
+  /** What `GET /api/metrics` and `GET /api/ops/status` serve: the whole instance's under a primary, this process's alone. */
+  instanceMetrics: MetricsSource;
   close(): Promise<void>;
 }
 
@@ -67,6 +73,8 @@ export async function buildContainer(
   const breaker = new DatabaseBreaker(pool, logger);
   // The background worker's pool stays outside the breaker: its jobs wait for the database rather than fail.
   if (role === "web") breaker.protect();
+  instrumentProcess(role);
+  observePool(pool, config.plan.poolMaxPerProcess, role === "web" ? breaker : undefined);
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : undefined;
   if (redis) await connectRedis(redis, logger);
   const health = new HealthMonitor({ pool, poolMax: config.plan.poolMaxPerProcess, breaker, redis, version: PACKAGE_VERSION });
@@ -85,6 +93,7 @@ export async function buildContainer(
     ticketCodes: new TicketCodes(config.ticketSigningKeys),
     stripe: config.stripe ? createStripe(config.stripe) : undefined,
     mailer: mailerOf(config.email),
+    instanceMetrics: cluster.isWorker ? primaryMetrics() : ownMetrics(role, logger),
     async close() {
       breaker.stop();
       load.stop();
@@ -102,4 +111,8 @@ function mailerOf(email: AppEnv["email"]): Mailer | undefined {
     timeoutMs: email.sendTimeoutMs,
     ratePerS: email.sendRatePerS,
   });
+}
+
+function ownMetrics(role: Role, logger: Logger): MetricsSource {
+  return new InstanceMetrics(async () => [{ role, pid: process.pid, metrics: await metricsRegistry.getMetricsAsJSON() }], logger);
 }

@@ -2,7 +2,10 @@ import type http from "node:http";
 import type { Logger } from "pino";
 import { loadConfig, type AppEnv } from "../config/env.ts";
 import { drainHttpServer, type DrainOptions } from "./http-server.ts";
-import { isPrimaryMessage, type ChildMessage, type ShutdownReason } from "./messages.ts";
+import { isPrimaryMessage, type ChildMessage, type PrimaryMessage, type ShutdownReason } from "./messages.ts";
+import { metricsRegistry } from "../infra/metrics.ts";
+import type { MetricsSource } from "../infra/instance-metrics.ts";
+import { AppError } from "../core/app-error.ts";
 
 /**
  * What web and background workers share about their own life: telling the
@@ -59,6 +62,57 @@ export function listenForShutdown(logger: Logger): ShutdownControl {
   return {
     onShutdown(handler) {
       shutdown = handler;
+    },
+  };
+}
+
+/** The primary gathers every child's metrics for the instance's: answered from the start, whatever the process is doing. */
+export function answerMetricsRequests(role: string): void {
+  process.on("message", (message) => {
+    if (!isPrimaryMessage(message) || message.type !== "collect-metrics") return;
+    void metricsRegistry.getMetricsAsJSON().then((metrics) => tellPrimary({ type: "collected-metrics", id: message.id, role, metrics }));
+  });
+}
+
+/** The primary gives up on a child after 1.5 s; this leaves it time to answer with the others. */
+const INSTANCE_METRICS_TIMEOUT_MS = 2_000;
+let nextMetricsRequest = 0;
+
+const metricsUnavailable = (why: string) =>
+  new AppError("unavailable", `the instance's metrics are unavailable: ${why}`, { retryAfterS: 1 });
+
+function askPrimaryForMetrics(want: "text" | "status"): Promise<Extract<PrimaryMessage, { type: "instance-metrics" }>> {
+  const id = nextMetricsRequest++;
+  return new Promise((resolve, reject) => {
+    const finish = (settle: () => void) => {
+      clearTimeout(timer);
+      process.off("message", onMessage);
+      settle();
+    };
+    const onMessage = (message: unknown) => {
+      if (!isPrimaryMessage(message) || message.type !== "instance-metrics" || message.id !== id) return;
+      finish(() => (message.error === undefined ? resolve(message) : reject(metricsUnavailable(message.error))));
+    };
+    const timer = setTimeout(
+      () => finish(() => reject(metricsUnavailable(`no answer from the primary within ${INSTANCE_METRICS_TIMEOUT_MS} ms`))),
+      INSTANCE_METRICS_TIMEOUT_MS,
+    );
+    process.on("message", onMessage);
+    if (!process.send || !process.connected) return finish(() => reject(metricsUnavailable("no primary")));
+    process.send({ type: "instance-metrics", id, want } satisfies ChildMessage, (error: Error | null) => {
+      if (error) finish(() => reject(metricsUnavailable(error.message)));
+    });
+  });
+}
+
+/** The instance's metrics for a web worker under a primary, which aggregates every process of the instance. */
+export function primaryMetrics(): MetricsSource {
+  return {
+    text: async () => (await askPrimaryForMetrics("text")).text ?? "",
+    status: async () => {
+      const { status } = await askPrimaryForMetrics("status");
+      if (!status) throw metricsUnavailable("the primary sent no status");
+      return status;
     },
   };
 }

@@ -1,4 +1,6 @@
 import type { DemoLogin } from "../infra/db/demo-seed.ts";
+import type { MetricsJson } from "../infra/alert-signals.ts";
+import type { InstanceStatus } from "../infra/instance-metrics.ts";
 
 /** What the primary and its children say to each other over the cluster IPC channel. */
 export type ChildMessage =
@@ -7,7 +9,11 @@ export type ChildMessage =
   /** A web worker closed its listening socket and asks the primary to confirm it will hand it no more connections. */
   | { type: "stopped-accepting" }
   /** The background worker's job runner started and locks the jobs it takes under this name. */
-  | { type: "job-runner"; lockedBy: string };
+  | { type: "job-runner"; lockedBy: string }
+  /** A child's own metrics, the answer to `collect-metrics`. */
+  | { type: "collected-metrics"; id: number; role: string; metrics: MetricsJson }
+  /** A web worker asks for the instance's metrics (Prometheus text) or its status (alert signals), for a request. */
+  | { type: "instance-metrics"; id: number; want: "text" | "status" };
 
 export type ShutdownReason = "reload" | "stop";
 
@@ -16,7 +22,11 @@ export type PrimaryMessage =
   /** The answer to `stopped-accepting`: every connection the primary handed to this worker was sent before it. */
   | { type: "routing-stopped" }
   /** The answer to `job-runner`: the runners of background workers that died, whose locked jobs are to be released. */
-  | { type: "dead-job-runners"; lockedBy: string[] };
+  | { type: "dead-job-runners"; lockedBy: string[] }
+  /** The primary gathers every child's metrics; each answers with `collected-metrics` and the same id. */
+  | { type: "collect-metrics"; id: number }
+  /** The answer to `instance-metrics`: what was asked for, or why there is none. */
+  | { type: "instance-metrics"; id: number; text?: string; status?: InstanceStatus; error?: string };
 
 /**
  * Dead job runners are remembered this long, by the primary and by the background worker that releases their jobs:
@@ -29,8 +39,16 @@ const CHILD_MESSAGE_TYPES: ReadonlySet<unknown> = new Set<ChildMessage["type"]>(
   "boot-failed",
   "stopped-accepting",
   "job-runner",
+  "collected-metrics",
+  "instance-metrics",
 ]);
-const PRIMARY_MESSAGE_TYPES: ReadonlySet<unknown> = new Set<PrimaryMessage["type"]>(["shutdown", "routing-stopped", "dead-job-runners"]);
+const PRIMARY_MESSAGE_TYPES: ReadonlySet<unknown> = new Set<PrimaryMessage["type"]>([
+  "shutdown",
+  "routing-stopped",
+  "dead-job-runners",
+  "collect-metrics",
+  "instance-metrics",
+]);
 
 export function isChildMessage(value: unknown): value is ChildMessage {
   return typeof value === "object" && value !== null && "type" in value && CHILD_MESSAGE_TYPES.has(value.type);

@@ -10,6 +10,7 @@ import { loadConfigOrExit } from "./child-process.ts";
 import { readServerLimits, untilReachable, waitForDatabase } from "../infra/dependencies.ts";
 import { isPrepareReply, type PrepareReply, type PrepareRequest } from "./messages.ts";
 import { siblingEntry } from "../paths.ts";
+import { serveInstanceMetrics } from "./cluster-metrics.ts";
 
 /**
  * The primary process. It loads no application code: it checks the
@@ -170,6 +171,7 @@ function startSupervisor(config: AppEnv, logger: Logger, databaseUrl: string, st
     },
   });
   supervisor.start();
+  serveInstanceMetrics(logger);
   logger.info({ port: config.port, url: config.appUrl }, "primary started");
   return supervisor;
 }

@@ -1,5 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
 import type { Logger } from "pino";
+import { childRestarts } from "./cluster-metrics.ts";
 import { DEAD_RUNNER_MEMORY_MS, isChildMessage, type PrimaryMessage, type ShutdownReason } from "./messages.ts";
 
 /** Restart delays double from the first to the last, and fall back to the first after a child stays up this long. */
@@ -173,6 +174,7 @@ export class Supervisor {
     }
     const delayMs = slot.restartDelayMs;
     slot.restartDelayMs = nextRestartDelay(delayMs);
+    childRestarts.inc({ role: slot.role });
     this.options.logger.warn(
       { child: slot.role, slot: slot.index, delayMs, bootFailures: slot.bootFailures },
       "restarting child after delay",

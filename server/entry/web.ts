@@ -2,7 +2,16 @@ import { buildContainer } from "../container.ts";
 import { createApp } from "../app.ts";
 import { createLogger } from "../infra/logger.ts";
 import { createHttpServer, listen } from "./http-server.ts";
-import { failBoot, listenForShutdown, loadConfigOrExit, logStrayErrors, sleep, stopServing, tellPrimary } from "./child-process.ts";
+import {
+  answerMetricsRequests,
+  failBoot,
+  listenForShutdown,
+  loadConfigOrExit,
+  logStrayErrors,
+  sleep,
+  stopServing,
+  tellPrimary,
+} from "./child-process.ts";
 
 /**
  * A web worker: the Express API on the shared port. Forked by the primary, or
@@ -13,6 +22,7 @@ async function startWebWorker(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, role: "web" });
   logStrayErrors(logger);
   const shutdownControl = listenForShutdown(logger);
+  answerMetricsRequests("web");
   try {
     const container = await buildContainer(config, "web", logger);
     const server = createHttpServer(createApp(container), config, logger);

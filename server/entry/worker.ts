@@ -4,7 +4,17 @@ import { createLogger, type Logger } from "../infra/logger.ts";
 import { runnableJobs, startJobRunner, type JobRunner, type JobRunnerOptions } from "../jobs/runner.ts";
 import { DeadRunnerLocks } from "../jobs/dead-runners.ts";
 import { jobRegistry } from "../jobs/registry.ts";
-import { failBoot, listenForShutdown, loadConfigOrExit, logStrayErrors, sleep, tellPrimary } from "./child-process.ts";
+import { readBacklog } from "../jobs/backlog.ts";
+import { observeBacklog } from "../infra/metrics.ts";
+import {
+  answerMetricsRequests,
+  failBoot,
+  listenForShutdown,
+  loadConfigOrExit,
+  logStrayErrors,
+  sleep,
+  tellPrimary,
+} from "./child-process.ts";
 import { DEAD_RUNNER_MEMORY_MS, isPrimaryMessage } from "./messages.ts";
 import { RETRY_MAX_MS, untilReachable } from "../infra/dependencies.ts";
 
@@ -70,10 +80,12 @@ async function startBackgroundWorker(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, role: "worker" });
   logStrayErrors(logger);
   const shutdownControl = listenForShutdown(logger);
+  answerMetricsRequests("worker");
   let stopping = false;
   try {
     const container = await buildContainer(config, "worker", logger);
     const context = jobContext(container);
+    observeBacklog(() => readBacklog(container.pool, container.db));
     // One connection is the queue's LISTEN; the rest run jobs.
     const concurrency = config.queueConcurrency ?? Math.max(1, config.plan.poolMaxPerProcess - 1);
     const deadRunners = new DeadRunnerLocks(container.pool, logger, DEAD_RUNNER_MEMORY_MS);

@@ -1,4 +1,8 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import v8 from "node:v8";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { BreakerState, DatabaseBreaker } from "./db/breaker.ts";
+import type { DbPool } from "./db/types.ts";
+import { withDeadline } from "./deadline.ts";
 
 /**
  * The Prometheus metrics of one process. Every process (web worker, background
@@ -56,3 +60,133 @@ export const jobFailures = new Counter({
   labelNames: ["task"] as const,
   registers: [metricsRegistry],
 });
+
+/**
+ * Per-process values (pool, breaker, heap limit, Node's own metrics) carry the process's role and pid: the primary's
+ * aggregation sums series with equal labels, and these must stay apart. The counters above carry neither, so that
+ * their aggregate is the instance's total.
+ */
+const PROCESS_LABELS = ["role", "pid"] as const;
+type ProcessLabels = Record<(typeof PROCESS_LABELS)[number], string>;
+
+/** What the gauges read at each scrape: set once the process built what they observe. */
+const observed: {
+  labels: ProcessLabels | undefined;
+  pool?: { pool: DbPool; max: number; breaker: DatabaseBreaker | undefined };
+  backlog?: BacklogReader;
+} = { labels: undefined };
+
+/** A per-process gauge that, at each scrape, sets its value(s) from what is observed, when it is. */
+function processGauge(
+  name: string,
+  help: string,
+  extraLabels: readonly string[],
+  read: (set: (value: number, extra?: Record<string, string>) => void) => void,
+): void {
+  new Gauge({
+    name,
+    help,
+    labelNames: [...PROCESS_LABELS, ...extraLabels],
+    registers: [metricsRegistry],
+    collect() {
+      const labels = observed.labels;
+      if (labels) read((value, extra = {}) => this.set({ ...labels, ...extra }, value));
+    },
+  });
+}
+
+processGauge("db_pool_connections", "Connections of the process's pool, open in total and idle among them", ["state"], (set) => {
+  if (!observed.pool) return;
+  set(observed.pool.pool.totalCount, { state: "total" });
+  set(observed.pool.pool.idleCount, { state: "idle" });
+});
+processGauge("db_pool_waiting_clients", "Callers of the process waiting for a connection of its pool", [], (set) => {
+  if (observed.pool) set(observed.pool.pool.waitingCount);
+});
+processGauge("db_pool_max_connections", "The most connections the process's pool opens", [], (set) => {
+  if (observed.pool) set(observed.pool.max);
+});
+
+const BREAKER_STATES: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2 };
+processGauge("db_breaker_state", "A web worker's database breaker: 0 closed, 1 half-open (a trial check runs), 2 open (503)", [], (set) => {
+  const breaker = observed.pool?.breaker;
+  if (breaker) set(BREAKER_STATES[breaker.state]);
+});
+processGauge("nodejs_heap_size_limit_bytes", "V8's heap size limit: a heap used near it ends in an out-of-memory crash", [], (set) =>
+  set(v8.getHeapStatistics().heap_size_limit),
+);
+
+/** Node's own metrics (event-loop delay, memory, CPU, GC) labelled with the process, and its gauges; once per process. */
+export function instrumentProcess(role: string): void {
+  if (observed.labels) return;
+  observed.labels = { role, pid: String(process.pid) };
+  collectDefaultMetrics({ register: metricsRegistry, labels: observed.labels });
+}
+
+/** The pool (and, in a web worker, its breaker) the gauges read. */
+export function observePool(pool: DbPool, max: number, breaker: DatabaseBreaker | undefined): void {
+  observed.pool = { pool, max, breaker };
+}
+
+/** What the background worker counts in Postgres for the gauges below. */
+export interface Backlog {
+  /** ready, scheduled, running, failed */
+  jobs: Record<string, number>;
+  webhookEvents: Record<string, number>;
+  webhookEventsFailedLastHour: number;
+  emails: Record<string, number>;
+}
+export type BacklogReader = () => Promise<Backlog>;
+
+/** Scrapes come every few seconds at most; a slow database must not hold them up (the last values stay). */
+const BACKLOG_TIMEOUT_MS = 1_000;
+/** One read serves every gauge of a scrape, and scrapes that come together. */
+const BACKLOG_REUSE_MS = 1_000;
+let lastBacklog: { at: number; read: Promise<Backlog | undefined> } | undefined;
+
+function currentBacklog(): Promise<Backlog | undefined> {
+  const read = observed.backlog;
+  if (!read) return Promise.resolve(undefined);
+  if (lastBacklog && Date.now() - lastBacklog.at < BACKLOG_REUSE_MS) return lastBacklog.read;
+  lastBacklog = { at: Date.now(), read: withDeadline(read(), BACKLOG_TIMEOUT_MS).catch(() => undefined) };
+  return lastBacklog.read;
+}
+
+/** A gauge of the backlog by one label; statuses no longer counted drop to nothing rather than keep their last value. */
+function backlogGauge(name: string, help: string, label: string, pick: (backlog: Backlog) => Record<string, number>): void {
+  new Gauge({
+    name,
+    help,
+    labelNames: [label],
+    registers: [metricsRegistry],
+    async collect() {
+      const backlog = await currentBacklog();
+      if (!backlog) return;
+      this.reset();
+      for (const [value, count] of Object.entries(pick(backlog))) this.set({ [label]: value }, count);
+    },
+  });
+}
+
+backlogGauge(
+  "job_queue_jobs",
+  "Jobs in the queue by state: ready (due, not taken yet), scheduled (due later, retries included), running, failed (out of attempts)",
+  "state",
+  (backlog) => backlog.jobs,
+);
+backlogGauge("webhook_events", "Stripe events in the inbox, by status", "status", (backlog) => backlog.webhookEvents);
+backlogGauge("outbox_emails", "Emails in the outbox, by status", "status", (backlog) => backlog.emails);
+new Gauge({
+  name: "webhook_events_failed_last_hour",
+  help: "Stripe events received in the last hour whose processing failed for good",
+  registers: [metricsRegistry],
+  async collect() {
+    const backlog = await currentBacklog();
+    if (backlog) this.set(backlog.webhookEventsFailedLastHour);
+  },
+});
+
+/** The background worker counts the queue, the Stripe inbox and the email outbox at each scrape. */
+export function observeBacklog(read: BacklogReader): void {
+  observed.backlog = read;
+}

@@ -1,6 +1,7 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { z } from "zod";
 import type { Database } from "./db/client.ts";
+import type { DbPool } from "./db/types.ts";
 import type { JobDefinition } from "../jobs/job.ts";
 
 /** A database or an open transaction: enqueueing inside the caller's transaction is the point. */
@@ -46,4 +47,16 @@ export function addJobCall<Payload extends z.ZodType>(
     job_key => ${options.jobKey ?? null},
     queue_name => ${options.queueName ?? null}
   )`;
+}
+
+/** The queue's jobs by state, for the metrics: one pass over graphile-worker's table. */
+export async function countJobsByState(pool: DbPool): Promise<Record<"ready" | "scheduled" | "running" | "failed", number>> {
+  const result = await pool.query<{ ready: number; scheduled: number; running: number; failed: number }>(
+    `select count(*) filter (where attempts < max_attempts and locked_at is null and run_at <= now())::int as ready,
+            count(*) filter (where attempts < max_attempts and locked_at is null and run_at > now())::int as scheduled,
+            count(*) filter (where attempts < max_attempts and locked_at is not null)::int as running,
+            count(*) filter (where attempts >= max_attempts)::int as failed
+       from graphile_worker.jobs`,
+  );
+  return result.rows[0] ?? { ready: 0, scheduled: 0, running: 0, failed: 0 };
 }

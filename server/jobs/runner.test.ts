@@ -10,6 +10,9 @@ import { cleanupJob } from "../modules/maintenance/index.ts";
 import { testEnv } from "../test/harness.ts";
 import { startJobRunner } from "./runner.ts";
 import { jobContext } from "./context.ts";
+import { defineJob } from "./job.ts";
+import { z } from "zod";
+import { jobFailures } from "../infra/metrics.ts";
 
 async function pendingJobs(container: Container, key: string): Promise<number> {
   const result = await container.db.execute<{ count: number }>(
@@ -74,6 +77,24 @@ describe("the job queue", () => {
     } finally {
       await runner.stop();
       await container.db.delete(sessions).where(eq(sessions.sid, live));
+    }
+  });
+
+  it("counts each failed attempt of a job under its task", async () => {
+    // A task of its own: no other test's runner takes its jobs.
+    const failing = defineJob({
+      name: `test.failing-${randomUUID()}`,
+      payload: z.object({}),
+      handle: () => Promise.reject(new Error("this job always fails")),
+    });
+    const failures = async () => (await jobFailures.get()).values.find((value) => value.labels.task === failing.name)?.value ?? 0;
+    const { runner } = await startJobRunner({ pool: container.pool, concurrency: 1, jobs: [failing], context: jobContext(container) });
+    try {
+      await enqueueJob(container.db, failing, {}, { maxAttempts: 2, jobKey: failing.name });
+      await expect.poll(failures, { timeout: 10_000, interval: 100 }).toBe(1);
+    } finally {
+      await runner.stop();
+      await container.db.execute(sql`select graphile_worker.remove_job(${failing.name})`);
     }
   });
 });

@@ -3,6 +3,7 @@ import { Logger as QueueLogger, parseCronItems, run, type Runner, type TaskList,
 import type { Logger } from "pino";
 import type pg from "pg";
 import type { JobContext, JobDefinition } from "./job.ts";
+import { jobFailures } from "../infra/metrics.ts";
 
 export interface JobRunnerOptions {
   pool: pg.Pool;
@@ -57,10 +58,15 @@ function taskListOf(jobs: readonly JobDefinition[], context: JobContext): TaskLi
       job.name,
       async (rawPayload: unknown, helpers: { job: { id: string; attempts: number; max_attempts: number } }) => {
         const logger = context.logger.child({ job: job.name, jobId: helpers.job.id, attempt: helpers.job.attempts });
-        // A payload that no longer matches its schema throws: the job fails visibly rather than running on bad data.
-        const payload: unknown = job.payload.parse(rawPayload ?? {});
-        const attempt = { number: helpers.job.attempts, last: helpers.job.attempts >= helpers.job.max_attempts };
-        await job.handle(payload, { ...context, logger, attempt });
+        try {
+          // A payload that no longer matches its schema throws: the job fails visibly rather than running on bad data.
+          const payload: unknown = job.payload.parse(rawPayload ?? {});
+          const attempt = { number: helpers.job.attempts, last: helpers.job.attempts >= helpers.job.max_attempts };
+          await job.handle(payload, { ...context, logger, attempt });
+        } catch (error) {
+          jobFailures.inc({ task: job.name });
+          throw error;
+        }
       },
     ]),
   );

@@ -49,6 +49,8 @@ const NOT_COMMUNITY_SCOPED: Record<string, string> = {
   "GET /api/ops/emails": "operators only, by the OPS_TOKEN bearer (ops-token.test.ts; emails.test.ts)",
   "GET /api/ops/emails/templates": "operators only: template names",
   "GET /api/ops/emails/templates/:name/preview": "operators only: a template rendered with its sample payload",
+  "GET /api/metrics/": "operators only, by the OPS_TOKEN bearer: the instance's metrics (metrics.test.ts)",
+  "GET /api/ops/status": "operators only: the instance's alert signals",
   "POST /api/webhooks/sendgrid/": "SendGrid's Event Webhook, authenticated by its signature (emails.test.ts)",
 };
 

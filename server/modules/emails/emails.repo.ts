@@ -1,4 +1,4 @@
-import { and, desc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from "drizzle-orm";
 import { emailEvents, emails, emailSuppressions, type EmailStatus } from "../../../shared/schema/index.ts";
 import type { Executor } from "../../infra/db/client.ts";
 import { beforeCursor, timestampKeyOf, type TimestampIdCursor } from "../../infra/db/keyset.ts";
@@ -161,6 +161,11 @@ export class EmailsRepository {
       .where(and(eq(emails.status, "captured"), lt(emails.createdAt, sql`now() - make_interval(secs => ${ageS}::int)`)))
       .returning({ id: emails.id });
     return deleted.length;
+  }
+
+  async countByStatus(db: Executor): Promise<Partial<Record<EmailStatus, number>>> {
+    const rows = await db.select({ status: emails.status, count: count() }).from(emails).groupBy(emails.status);
+    return Object.fromEntries(rows.map((row) => [row.status, row.count]));
   }
 }
 

@@ -107,6 +107,15 @@ export class StripeEventsRepository {
     return Object.fromEntries(rows.map((row) => [row.status, row.count]));
   }
 
+  /** Events received in the last hour that failed for good (the index on status and receipt time serves it). */
+  async countFailedInLastHour(db: Executor): Promise<number> {
+    const [row] = await db
+      .select({ count: count() })
+      .from(stripeEvents)
+      .where(and(eq(stripeEvents.status, "failed"), sql`${stripeEvents.receivedAt} > now() - interval '1 hour'`));
+    return row?.count ?? 0;
+  }
+
   async checkpoint(db: Executor, name: string): Promise<number | undefined> {
     const [row] = await db.select().from(stripeSyncCheckpoints).where(eq(stripeSyncCheckpoints.name, name)).limit(1);
     return row?.lastEventCreated;
