@@ -9,12 +9,13 @@ export type { LoadRequest } from "./wrk.ts";
 
 export type GeneratorName = "wrk" | "autocannon";
 
-export const generator: GeneratorName = wrkAvailable() ? "wrk" : "autocannon";
+/** BENCH_GENERATOR=autocannon forces the fallback, e.g. to compare the two on one machine. */
+export const generator: GeneratorName = process.env.BENCH_GENERATOR === "autocannon" || !wrkAvailable() ? "autocannon" : "wrk";
 
 /**
  * Requests a run prepares per second of load when each request must differ (one-time codes, signed events): above
  * what this product does on a small machine. wrk needs them written out before it starts; once used up they repeat,
- * which the scenarios detect (a code scanned twice is not a first check-in).
+ * which the scenarios detect (a code scanned twice is not a first check-in, 200 instead of 201).
  */
 export const REQUESTS_PER_SECOND_BUDGET = 4_000;
 
@@ -44,8 +45,11 @@ export interface LoadResult {
   timings: Record<string, Record<string, LatencyBuckets>>;
 }
 
+/** Longest load prepared request by request: a longer one (the soak) repeats its requests after that much. */
+const MAX_PREPARED_S = 15;
+
 export function budget(durationS: number): number {
-  return Math.ceil(durationS * REQUESTS_PER_SECOND_BUDGET);
+  return Math.ceil(Math.min(durationS, MAX_PREPARED_S) * REQUESTS_PER_SECOND_BUDGET);
 }
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {

@@ -12,7 +12,8 @@
 // BENCH_DURATION (s, 10), BENCH_WARMUP (s, 2; 0 disables), BENCH_ROUNDS (1; >1
 // alternates baseline/product that many times and reports medians), BENCH_SCENARIOS
 // (comma-separated name substrings), BENCH_PRODUCT_CMD (replaces the product
-// command, whitespace-split; e.g. "node --import tsx bench/baseline.ts"), BENCH_SOAK_S.
+// command, whitespace-split; e.g. "node --import tsx bench/baseline.ts"), BENCH_SOAK_S,
+// BENCH_GENERATOR=autocannon (autocannon even where wrk is installed).
 //
 // The product gets RATE_LIMIT_MULTIPLIER=1000: its rate limits are checked on every
 // request, as in production, but never reject the bench's few users.
