@@ -43,8 +43,12 @@ export interface Measurement {
 
 /** Share of unexpected answers above which a row is measuring something else than its scenario. */
 const MAX_UNEXPECTED_SHARE = 0.01;
-/** Product and ceiling transactions per request further apart than this: the ceiling no longer issues what the product does. */
-const MAX_TRANSACTION_GAP = 0.5;
+/**
+ * A ceiling issuing this many more transactions per request than the product no longer issues what the product does
+ * (the cache answering the session user or the role, say), and flatters it. The other way round is mostly the product's
+ * background worker, counted with its requests (a few tenths on a busy machine, where the 300 requests take long).
+ */
+const MAX_TRANSACTION_EXCESS = 0.5;
 
 const rowOf = (results: readonly Measurement[], scenario: string, target: TargetName) =>
   results.find((m) => m.scenario === scenario && m.target === target);
@@ -157,12 +161,12 @@ function transactionChecks(results: readonly Measurement[]): string[] {
   return results.flatMap((ceiling) => {
     const product = ceiling.target === "database" ? rowOf(results, ceiling.scenario, "product") : undefined;
     if (!product || product.transactionsPerRequest === undefined || ceiling.transactionsPerRequest === undefined) return [];
-    const gap = Math.abs(product.transactionsPerRequest - ceiling.transactionsPerRequest);
+    const excess = ceiling.transactionsPerRequest - product.transactionsPerRequest;
     return [
       `  ${ceiling.scenario}: Postgres transactions per request: product ${product.transactionsPerRequest.toFixed(2)}, ` +
         `database ceiling ${ceiling.transactionsPerRequest.toFixed(2)}` +
-        (gap > MAX_TRANSACTION_GAP
-          ? " -- THE CEILING NO LONGER ISSUES WHAT THE PRODUCT DOES: update its DbWork in bench/scenarios.ts"
+        (excess > MAX_TRANSACTION_EXCESS
+          ? " -- THE CEILING ISSUES MORE THAN THE PRODUCT DOES: update its DbWork in bench/scenarios.ts to the calls the route makes now"
           : ""),
     ];
   });
