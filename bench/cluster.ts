@@ -7,6 +7,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 export interface RunningProcess {
   /** Origin of the server, e.g. http://127.0.0.1:40123 */
   url: string;
+  /** The group leader's pid, which is also the group's id: its workers are the group's other members. */
+  pid: number;
   /** SIGTERM the whole process group and wait until every member is gone. */
   stop(): Promise<void>;
   /** False once the group leader has exited (crashed mid-benchmark, or stopped). */
@@ -83,6 +85,7 @@ function trackChild(child: ChildProcess, url: string, stopTimeoutMs: number): Ru
   let stopping: Promise<void> | undefined;
   const handle: RunningProcess = {
     url,
+    pid,
     isRunning: () => !hasExited(),
     outputTail: () => tail.join("\n"),
     stop: () => (stopping ??= stopGroup(pid, hasExited, stopTimeoutMs).finally(() => liveGroups.delete(pid))),

@@ -124,6 +124,12 @@ export interface SeedTickets {
   ticketSigningKey: string;
 }
 
+export interface SeededTicket {
+  ticketId: string;
+  /** The QR code's content, signed with the run's TICKET_SIGNING_KEY. */
+  code: string;
+}
+
 /** Moves a community onto a plan, as its subscription's webhook would: a door of thousands is not a free community's. */
 export async function putOnPlan(databaseUrl: string, communityId: string, plan: "free" | "pro" | "premium"): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -139,9 +145,9 @@ export async function putOnPlan(databaseUrl: string, communityId: string, plan: 
  * `count` new users, each a member of the community holding a valid ticket to
  * the event, in one transaction with one statement per table; the counters the
  * product keeps (communities.member_count, events.tickets_issued) move with
- * them. Returns the tickets' codes, signed as the product signs them.
+ * them. Returns the tickets with their codes, signed as the product signs them.
  */
-export async function seedTickets(seed: SeedTickets): Promise<string[]> {
+export async function seedTickets(seed: SeedTickets): Promise<SeededTicket[]> {
   const tag = `bench-${randomBytes(6).toString("hex")}-`;
   const client = new pg.Client({ connectionString: seed.databaseUrl });
   await client.connect();
@@ -179,7 +185,7 @@ export async function seedTickets(seed: SeedTickets): Promise<string[]> {
     // Statistics and visibility map up to date now, rather than autovacuum catching up mid-run.
     await client.query("vacuum (analyze) users, memberships, tickets");
     const codes = new TicketCodes([seed.ticketSigningKey]);
-    return tickets.rows.map((row) => codes.sign({ ticketId: row.id, eventId: seed.eventId }));
+    return tickets.rows.map((row) => ({ ticketId: row.id, code: codes.sign({ ticketId: row.id, eventId: seed.eventId }) }));
   } catch (error) {
     await client.query("rollback").catch(() => undefined);
     throw error;

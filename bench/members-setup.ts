@@ -113,7 +113,7 @@ export async function seedDoor(
   const codes = await seedTickets({ databaseUrl, communityId: community.id, eventId: community.eventId, count, ticketSigningKey });
   let next = 0;
   return () => {
-    const code = codes[next++];
+    const code = codes[next++]?.code;
     if (code === undefined)
       throw new Error(`the bench ran out of ticket codes (${codes.length}): raise codesNeeded in bench/members-setup.ts`);
     return code;

@@ -1,13 +1,22 @@
 // `npm run bench`: load-test the product against a bare Express cluster started in
-// the same run, and report product/baseline ratios (absolute numbers depend on the
-// machine and on autocannon sharing its CPUs, ratios much less).
+// the same run (the HTTP ceiling) and, for the database-bound scenarios, against the
+// same repository calls run straight on a `pg` pool (the database ceiling), and report
+// the ratios (absolute numbers depend on the machine and on the load generator sharing
+// its CPUs, ratios much less). The load generator is wrk when installed (one thread),
+// else autocannon; the output says which.
 // `npm run bench -- --json FILE` also writes the parameters and figures to FILE.
+// `npm run bench -- --soak` runs the mixed peak alone for BENCH_SOAK_S (180) seconds
+// and prints the memory of each of the product's processes.
 //
 // Env: WEB_CONCURRENCY (workers, both targets), BENCH_CONNECTIONS (100),
 // BENCH_DURATION (s, 10), BENCH_WARMUP (s, 2; 0 disables), BENCH_ROUNDS (1; >1
 // alternates baseline/product that many times and reports medians), BENCH_SCENARIOS
 // (comma-separated name substrings), BENCH_PRODUCT_CMD (replaces the product
-// command, whitespace-split; e.g. "node --import tsx bench/baseline.ts").
+// command, whitespace-split; e.g. "node --import tsx bench/baseline.ts"), BENCH_SOAK_S,
+// BENCH_GENERATOR=autocannon (autocannon even where wrk is installed).
+//
+// The product gets RATE_LIMIT_MULTIPLIER=1000: its rate limits are checked on every
+// request, as in production, but never reject the bench's few users.
 //
 // The product runs in production mode, so its session cookie is Secure: it gets
 // TRUST_PROXY=loopback and the bench sends X-Forwarded-Proto: https, as the
@@ -15,18 +24,22 @@
 // A scenario's setup failing stops the run; answers with another status than the
 // scenario expects are counted, and more than 1% of them fail the run.
 import { randomBytes } from "node:crypto";
-import { writeFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
-import autocannon from "autocannon";
+import { buildServer } from "../server/build.ts";
+import { loadConfig } from "../server/config/env.ts";
 import { freePort } from "../server/infra/free-port.ts";
 import { startProcess, stopAll, type RunningProcess } from "./cluster.ts";
-import { selectScenarios, type Scenario, type ScenarioLoad, type SetupContext } from "./scenarios.ts";
+import { ceilingTransactions, measureDbCeiling, productTransactions, type DbWork } from "./db-ceiling.ts";
+import { countOf, mergeBuckets, percentile } from "./latency.ts";
+import { budget, generator, runLoad, type LoadRequest, type LoadResult } from "./load.ts";
+import { printNotesAndChecks, printTable, writeJson, type ClassFigures, type Measurement, type TargetName } from "./report.ts";
+import { selectScenarios, scenarios, type Scenario, type ScenarioLoad, type SetupContext } from "./scenarios.ts";
 import { resolveBenchServices, type BenchServices } from "./services.ts";
+import { sampleGroup } from "./soak.ts";
 import { startBenchStripe, type BenchStripe } from "./stripe.ts";
-import { buildServer } from "../server/build.ts";
 
-type TargetName = "baseline" | "product";
+type HttpTarget = Exclude<TargetName, "database">;
 
 interface Config {
   workers: number;
@@ -34,37 +47,23 @@ interface Config {
   durationS: number;
   warmupS: number;
   rounds: number;
+  /** `--soak`: the mixed peak alone, this long, with the memory of the product's processes. */
+  soakS: number | undefined;
   scenarios: Scenario[];
   productCmd: string[];
   services: BenchServices;
   /** The Stripe the product talks to (a test double in this process), for the webhook scenario. */
   stripe: BenchStripe;
-  /** The product's TICKET_SIGNING_KEY, one per run: scenarios sign ticket codes with it. */
-  ticketSigningKey: string;
+  /** The product's environment, but for its port. */
+  productEnv: NodeJS.ProcessEnv;
+  /** The product's pools together (web workers × pool max per process): the database ceiling's pool. */
+  productPoolMax: number;
+  statementTimeoutMs: number;
   /** Selected scenarios that cannot run here, with the reason. */
   skipped: Array<{ scenario: Scenario; reason: string }>;
   /** Where `--json FILE` asks the figures to be written. */
   jsonFile: string | undefined;
 }
-
-interface Measurement {
-  scenario: string;
-  target: TargetName;
-  reqPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  non2xx: number;
-  errors: number;
-  /** Answers whose status is not the scenario's expected one (all 200 for the baseline). */
-  unexpected: number;
-  /** Answers per status code, e.g. { "201": 4210 }. */
-  statuses: Record<string, number>;
-  /** From the scenario's setup, read after the measured run. */
-  notes: string[];
-}
-
-/** Share of unexpected answers above which a row is measuring something else than its scenario. */
-const MAX_UNEXPECTED_SHARE = 0.01;
 
 /** A report section printed after the servers are stopped, so it gets the CPUs to itself. */
 interface ExtraSection {
@@ -73,6 +72,9 @@ interface ExtraSection {
 }
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const SOAK_SCENARIO = "mixed peak";
+/** Seconds between two memory samples of the soak. */
+const SOAK_SAMPLE_S = 10;
 
 function positiveNumber(name: string, fallback: number, allowZero = false): number {
   const raw = process.env[name];
@@ -92,30 +94,52 @@ function jsonFileArgument(argv: readonly string[]): string | undefined {
 }
 
 async function readConfig(): Promise<Config> {
-  const jsonFile = jsonFileArgument(process.argv.slice(2));
-  const workers = positiveNumber("WEB_CONCURRENCY", availableParallelism());
+  const argv = process.argv.slice(2);
+  const soakS = argv.includes("--soak") ? positiveNumber("BENCH_SOAK_S", 180) : undefined;
+  const workers = Math.floor(positiveNumber("WEB_CONCURRENCY", availableParallelism()));
   const customCmd = process.env.BENCH_PRODUCT_CMD?.trim();
   const services = await resolveBenchServices();
+  const stripe = await startBenchStripe();
   const skipped: Config["skipped"] = [];
-  const scenarios = selectScenarios(process.env.BENCH_SCENARIOS).filter((scenario) => {
+  const selected = soakS === undefined ? selectScenarios(process.env.BENCH_SCENARIOS) : scenarios.filter((s) => s.name === SOAK_SCENARIO);
+  const runnable = selected.filter((scenario) => {
     const reason = scenario.unavailable?.({ databaseUrl: services.databaseUrl });
     if (reason !== undefined) skipped.push({ scenario, reason });
     return reason === undefined;
   });
+  const productEnv = {
+    ...process.env,
+    ...stripe.env,
+    ...(services.databaseUrl ? { DATABASE_URL: services.databaseUrl } : {}),
+    ...(services.redisUrl ? { REDIS_URL: services.redisUrl } : {}),
+    NODE_ENV: "production",
+    SESSION_SECRET: randomBytes(32).toString("hex"),
+    TICKET_SIGNING_KEY: randomBytes(32).toString("hex"),
+    // Secure session cookies over the bench's plain HTTP: see the header comment.
+    TRUST_PROXY: "loopback",
+    LOG_LEVEL: "warn",
+    WEB_CONCURRENCY: String(workers),
+    // Every request is counted against its rate limits, as in production, and none is ever refused.
+    RATE_LIMIT_MULTIPLIER: "1000",
+  };
+  const { plan } = loadConfig(productEnv);
   return {
-    workers: Math.floor(workers),
+    workers,
     connections: Math.floor(positiveNumber("BENCH_CONNECTIONS", 100)),
     durationS: positiveNumber("BENCH_DURATION", 10),
     warmupS: positiveNumber("BENCH_WARMUP", 2, true),
     rounds: Math.max(1, Math.floor(positiveNumber("BENCH_ROUNDS", 1))),
-    scenarios,
+    soakS,
+    scenarios: runnable,
     // The bundle, as `npm start` runs it (built in main() before the run).
     productCmd: customCmd ? customCmd.split(/\s+/) : [process.execPath, "dist/server/entry/primary.js"],
     services,
-    stripe: await startBenchStripe(),
-    ticketSigningKey: randomBytes(32).toString("hex"),
+    stripe,
+    productEnv,
+    productPoolMax: plan.webWorkers * plan.poolMaxPerProcess,
+    statementTimeoutMs: plan.dbStatementTimeoutMs,
     skipped,
-    jsonFile,
+    jsonFile: jsonFileArgument(argv),
   };
 }
 
@@ -134,27 +158,12 @@ async function startBaseline(config: Config): Promise<RunningProcess> {
 
 async function startProduct(config: Config): Promise<RunningProcess> {
   const port = await freePort();
-  const env = {
-    ...process.env,
-    ...config.stripe.env,
-    ...(config.services.databaseUrl ? { DATABASE_URL: config.services.databaseUrl } : {}),
-    ...(config.services.redisUrl ? { REDIS_URL: config.services.redisUrl } : {}),
-    PORT: String(port),
-    NODE_ENV: "production",
-    SESSION_SECRET: randomBytes(32).toString("hex"),
-    TICKET_SIGNING_KEY: config.ticketSigningKey,
-    // Secure session cookies over the bench's plain HTTP: see the header comment.
-    TRUST_PROXY: "loopback",
-    LOG_LEVEL: "warn",
-    WEB_CONCURRENCY: String(config.workers),
-    // Every request is counted against its rate limits, as in production, and none is ever refused.
-    RATE_LIMIT_MULTIPLIER: "100000",
-  };
+  const env = { ...config.productEnv, PORT: String(port) };
   return startProcess(config.productCmd, env, `http://127.0.0.1:${port}/api/health/live`, { cwd: ROOT });
 }
 
 /** Starts both targets; if either fails the other is stopped and the error rethrown. */
-async function startTargets(config: Config): Promise<Record<TargetName, RunningProcess>> {
+async function startTargets(config: Config): Promise<Record<HttpTarget, RunningProcess>> {
   const [baseline, product] = await Promise.allSettled([startBaseline(config), startProduct(config)]);
   if (baseline.status === "fulfilled" && product.status === "fulfilled") {
     return { baseline: baseline.value, product: product.value };
@@ -173,36 +182,24 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function autocannonOptions(url: string, method: Scenario["method"], load: ScenarioLoad, config: Config): autocannon.Options {
-  return {
-    url,
-    method,
-    connections: config.connections,
-    duration: config.durationS,
-    ...load,
-  };
-}
-
-/**
- * The baseline always gets a plain GET on its own path; the product gets the
- * scenario, prepared by its setup.
- */
+/** The setup's load for the product; the baseline always gets a plain GET on its own path. */
 async function loadFor(
-  target: TargetName,
+  target: HttpTarget,
   server: RunningProcess,
   scenario: Scenario,
   config: Config,
-  warm: boolean,
+  warmupS: number,
 ): Promise<ScenarioLoad> {
   if (target === "baseline" || !scenario.setup) return {};
   const context: SetupContext = {
     baseUrl: server.url,
     databaseUrl: config.services.databaseUrl,
-    ticketSigningKey: config.ticketSigningKey,
+    ticketSigningKey: config.productEnv.TICKET_SIGNING_KEY!,
     sessionStore: sessionStore(config.services),
-    connections: config.connections,
-    durationS: config.durationS,
-    warmupS: warm ? config.warmupS : 0,
+    connections: connectionsOf(scenario, config),
+    durationS: config.soakS ?? config.durationS,
+    warmupS,
+    budget,
     stripe: config.stripe,
   };
   try {
@@ -214,65 +211,180 @@ async function loadFor(
   }
 }
 
-function optionsFor(
-  target: TargetName,
-  server: RunningProcess,
-  scenario: Scenario,
-  load: ScenarioLoad,
-  config: Config,
-): autocannon.Options {
-  if (target === "baseline") return autocannonOptions(server.url + scenario.baselinePath, "GET", {}, config);
-  const { path, notes: _notes, ...autocannonLoad } = load;
-  return autocannonOptions(server.url + (path ?? scenario.path), scenario.method, autocannonLoad, config);
+const connectionsOf = (scenario: Scenario, config: Config) => scenario.connections ?? config.connections;
+
+/** What one request of the load is: the setup's own, or the scenario's fixed request (the baseline's path for it). */
+function nextRequest(target: HttpTarget, scenario: Scenario, load: ScenarioLoad): () => LoadRequest {
+  if (load.next) return load.next;
+  const request: LoadRequest =
+    target === "baseline"
+      ? { class: "baseline", method: "GET", path: scenario.baselinePath }
+      : { class: "request", method: scenario.method, path: load.path ?? scenario.path };
+  return () => request;
+}
+
+/** The statuses each class should get, and all of them together. */
+function acceptance(target: HttpTarget, scenario: Scenario, load: ScenarioLoad) {
+  const overall = target === "baseline" ? [200] : (scenario.accept ?? [200]);
+  const byClass = (cls: string) => load.accept?.[cls] ?? overall;
+  const all = new Set([...overall, ...Object.values(load.accept ?? {}).flat()]);
+  return { byClass, all };
+}
+
+function classFigures(result: LoadResult, byClass: (cls: string) => readonly number[]): ClassFigures[] {
+  return Object.entries(result.timings).map(([cls, byStatus]) => {
+    const admitted = mergeBuckets(...Object.entries(byStatus).flatMap(([status, buckets]) => (status.startsWith("2") ? [buckets] : [])));
+    const statuses = Object.fromEntries(Object.entries(byStatus).map(([status, buckets]) => [status, countOf(buckets)]));
+    const answers = countOf(mergeBuckets(...Object.values(byStatus)));
+    const accepted = byClass(cls);
+    return {
+      class: cls,
+      answers,
+      statuses,
+      p50Ms: percentile(admitted, 50),
+      p99Ms: percentile(admitted, 99),
+      unexpected: Object.entries(statuses).reduce((sum, [status, n]) => sum + (accepted.includes(Number(status)) ? 0 : n), 0),
+    };
+  });
 }
 
 async function measure(
-  target: TargetName,
+  target: HttpTarget,
   server: RunningProcess,
   scenario: Scenario,
   config: Config,
   warm: boolean,
-): Promise<Measurement> {
-  const load = await loadFor(target, server, scenario, config, warm);
-  const options = optionsFor(target, server, scenario, load, config);
+): Promise<Measurement[]> {
+  const warmupS = warm ? config.warmupS : 0;
+  const load = await loadFor(target, server, scenario, config, warmupS);
+  const connections = connectionsOf(scenario, config);
+  const spec = {
+    url: server.url,
+    headers: load.headers ?? {},
+    next: nextRequest(target, scenario, load),
+    varies: load.next !== undefined,
+    connections,
+  };
+  const { databaseUrl } = config.services;
+  // Round trips per request, before the warm-up (the one-time requests they take are then not among the load's).
+  const transactions =
+    target === "product" && load.dbCeiling && databaseUrl
+      ? {
+          product: await productTransactions(databaseUrl, () => send(server.url, spec.headers, spec.next())),
+          ceiling: await ceilingTransactions(load.dbCeiling, { databaseUrl, statementTimeoutMs: config.statementTimeoutMs }),
+        }
+      : undefined;
   // Unmeasured warm-up so JIT and connection setup don't count against whichever target goes first.
-  if (warm && config.warmupS > 0) await autocannon({ ...options, duration: config.warmupS });
-  const result = await autocannon(options);
+  if (warmupS > 0) await runLoad({ ...spec, durationS: warmupS });
+  const result = await runLoad({ ...spec, durationS: config.durationS });
   if (!server.isRunning()) {
     throw new Error(`${target} exited during "${scenario.name}"\n--- last output ---\n${server.outputTail()}`);
   }
-  const expected = String(target === "baseline" ? 200 : (scenario.expectStatus ?? 200));
-  const statuses = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([status, stat]) => [status, stat.count ?? 0]));
-  const answered = Object.values(statuses).reduce((sum, n) => sum + n, 0);
-  return {
+  const { byClass, all } = acceptance(target, scenario, load);
+  const admitted = mergeBuckets(
+    ...Object.values(result.timings).flatMap((byStatus) =>
+      Object.entries(byStatus)
+        .filter(([s]) => s.startsWith("2"))
+        .map(([, b]) => b),
+    ),
+  );
+  const notes = load.notes ? await load.notes() : [];
+  if (result.prepared !== undefined && result.requests > result.prepared) {
+    notes.push(
+      `${result.requests.toLocaleString("en-US")} requests sent from ${result.prepared.toLocaleString("en-US")} prepared: some were sent twice`,
+    );
+  }
+  const measured: Measurement = {
     scenario: scenario.name,
     target,
-    reqPerSec: result.requests.average,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    non2xx: result.non2xx,
+    generator,
+    connections,
+    reqPerSec: result.reqPerSec,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    p99AdmittedMs: percentile(admitted, 99),
+    non2xx: Object.entries(result.statuses).reduce((sum, [status, n]) => sum + (status.startsWith("2") ? 0 : n), 0),
     errors: result.errors,
-    unexpected: answered - (statuses[expected] ?? 0),
-    statuses,
-    notes: load.notes ? await load.notes() : [],
+    unexpected: Object.entries(result.statuses).reduce((sum, [status, n]) => sum + (all.has(Number(status)) ? 0 : n), 0),
+    statuses: result.statuses,
+    // One class is the whole row: its figures say nothing more.
+    classes: Object.keys(result.timings).length > 1 ? classFigures(result, byClass) : [],
+    transactionsPerRequest: transactions?.product,
+    notes,
+  };
+  if (!load.dbCeiling || !databaseUrl) return [measured];
+  return [
+    measured,
+    await ceiling(scenario, load.dbCeiling, config, databaseUrl, { connections, warmupS, transactions: transactions?.ceiling }),
+  ];
+}
+
+/** One request, its answer read to the end. */
+async function send(origin: string, headers: Record<string, string>, request: LoadRequest): Promise<void> {
+  const response = await fetch(origin + request.path, {
+    method: request.method,
+    headers: { ...headers, ...request.headers },
+    body: request.body,
+  });
+  await response.arrayBuffer();
+}
+
+/** The scenario's database work straight on a pool as large as the product's, at the load's concurrency. */
+async function ceiling(
+  scenario: Scenario,
+  work: DbWork,
+  config: Config,
+  databaseUrl: string,
+  { connections, warmupS, transactions }: { connections: number; warmupS: number; transactions: number | undefined },
+): Promise<Measurement> {
+  console.error(`    ${scenario.name} -> database ceiling`);
+  const result = await measureDbCeiling(work, {
+    databaseUrl,
+    concurrency: connections,
+    poolMax: config.productPoolMax,
+    statementTimeoutMs: config.statementTimeoutMs,
+    durationS: config.durationS,
+    warmupS,
+  });
+  return {
+    scenario: scenario.name,
+    target: "database",
+    generator: "pg",
+    connections,
+    reqPerSec: result.reqPerSec,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    p99AdmittedMs: undefined,
+    non2xx: 0,
+    errors: result.errors,
+    unexpected: 0,
+    statuses: {},
+    classes: [],
+    transactionsPerRequest: transactions,
+    notes: [
+      `database ceiling: ${work.calls} on a pg pool of ${config.productPoolMax} (the product's web pools together), ${connections} at once`,
+    ],
   };
 }
 
-async function runScenarios(config: Config, servers: Record<TargetName, RunningProcess>): Promise<Measurement[]> {
+async function runScenarios(config: Config, servers: Record<HttpTarget, RunningProcess>): Promise<Measurement[]> {
   const results: Measurement[] = [];
   const total = config.scenarios.length * 2 * config.rounds;
   let step = 0;
   for (const scenario of config.scenarios) {
-    const runs: Record<TargetName, Measurement[]> = { baseline: [], product: [] };
+    const runs: Measurement[][] = [];
     // Baseline and product back to back (and alternating across rounds), so drift
     // in machine load hits both alike.
     for (let round = 0; round < config.rounds; round++) {
       for (const target of ["baseline", "product"] as const) {
         console.error(`[${++step}/${total}] ${scenario.name} -> ${target}`);
-        runs[target].push(await measure(target, servers[target], scenario, config, round === 0));
+        runs.push(await measure(target, servers[target], scenario, config, round === 0));
       }
     }
-    results.push(median(runs.baseline), median(runs.product));
+    for (const target of ["baseline", "product", "database"] as const) {
+      const rows = runs.flat().filter((m) => m.target === target);
+      if (rows.length > 0) results.push(median(rows));
+    }
   }
   return results;
 }
@@ -291,6 +403,7 @@ function median(runs: Measurement[]): Measurement {
     reqPerSec: mid((m) => m.reqPerSec),
     p50Ms: mid((m) => m.p50Ms),
     p99Ms: mid((m) => m.p99Ms),
+    p99AdmittedMs: first.p99AdmittedMs === undefined ? undefined : mid((m) => m.p99AdmittedMs ?? 0),
     non2xx: sum((m) => m.non2xx),
     errors: sum((m) => m.errors),
     unexpected: sum((m) => m.unexpected),
@@ -309,14 +422,16 @@ function printParameters(config: Config): void {
   const cpu = cpus()[0]?.model ?? "unknown";
   console.log("Parameters");
   console.log(`  node ${process.version}, ${availableParallelism()} cpus (${cpu})`);
+  console.log(`  load generator: ${generator === "wrk" ? "wrk (one thread)" : "autocannon (wrk is not installed: apt-get install wrk)"}`);
   console.log(`  workers per target: ${config.workers}`);
   console.log(
-    `  connections: ${config.connections}, duration: ${config.durationS}s, warm-up: ${config.warmupS}s, rounds: ${config.rounds}`,
+    `  connections: ${config.connections}, duration: ${config.soakS ?? config.durationS}s, warm-up: ${config.warmupS}s, rounds: ${config.rounds}`,
   );
-  console.log(`  product: ${config.productCmd.join(" ")}`);
+  console.log(`  product: ${config.productCmd.join(" ")}, RATE_LIMIT_MULTIPLIER=${config.productEnv.RATE_LIMIT_MULTIPLIER}`);
   console.log(
     `  product data: ${config.services.databaseUrl ? "Postgres at DATABASE_URL or 127.0.0.1" : "embedded Postgres"}, sessions in ${sessionStore(config.services)}`,
   );
+  console.log(`  database ceilings: a pg pool of ${config.productPoolMax} (the product's web workers × pool max per process)`);
   console.log(
     "  product behind a simulated TLS proxy (Secure session cookie): TRUST_PROXY=loopback, signed-in requests carry X-Forwarded-Proto: https",
   );
@@ -324,94 +439,20 @@ function printParameters(config: Config): void {
   for (const { scenario, reason } of config.skipped) console.log(`  skipped: ${scenario.name}: ${reason}`);
 }
 
-function formatRow(m: Measurement, baseline: Measurement | undefined): string[] {
-  const ratio = m.target === "product" && baseline && baseline.reqPerSec > 0 ? `${(m.reqPerSec / baseline.reqPerSec).toFixed(2)}x` : "";
-  return [
-    m.scenario,
-    m.target,
-    Math.round(m.reqPerSec).toLocaleString("en-US"),
-    m.p50Ms.toFixed(1),
-    m.p99Ms.toFixed(1),
-    String(m.non2xx),
-    String(m.errors),
-    ratio,
-  ];
-}
-
-function printTable(results: Measurement[]): void {
-  const header = ["scenario", "target", "req/s", "p50 ms", "p99 ms", "non-2xx", "errors", "product/baseline"];
-  const rows = results.map((m) =>
-    formatRow(
-      m,
-      results.find((b) => b.scenario === m.scenario && b.target === "baseline"),
-    ),
-  );
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  // Text columns left-aligned, numbers right-aligned.
-  const line = (cells: string[]): string =>
-    cells
-      .map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd();
-  console.log(`\n${line(header)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`);
-  for (const row of rows) console.log(line(row));
-}
-
-/**
- * Scenario notes, and a loud line for every row whose answers are not what the
- * scenario measures. False when a row is off by more than MAX_UNEXPECTED_SHARE.
- */
-function printNotesAndChecks(results: Measurement[]): boolean {
-  let ok = true;
-  const lines: string[] = [];
-  for (const m of results) {
-    for (const note of m.notes) lines.push(`  ${m.scenario}: ${note}`);
-    const answered = Object.values(m.statuses).reduce((sum, n) => sum + n, 0);
-    const statuses = Object.entries(m.statuses)
-      .map(([status, n]) => `${status} × ${n.toLocaleString("en-US")}`)
-      .join(", ");
-    if (m.target === "product" && m.unexpected === 0) lines.push(`  ${m.scenario}: product answered ${statuses || "nothing"}`);
-    if (m.unexpected > 0 || answered === 0) {
-      const share = answered === 0 ? 1 : m.unexpected / answered;
-      const wrong = share > MAX_UNEXPECTED_SHARE;
-      if (wrong) ok = false;
-      lines.push(
-        `  ${wrong ? "MEASURING THE WRONG THING" : "warning"}: ${m.scenario} -> ${m.target}: ` +
-          `${m.unexpected.toLocaleString("en-US")} of ${answered.toLocaleString("en-US")} answers with an unexpected status (${statuses || "no answers"})`,
-      );
-    }
-    if (m.errors > 0) lines.push(`  warning: ${m.scenario} -> ${m.target}: ${m.errors} connection errors or timeouts`);
-  }
-  if (lines.length > 0) console.log(`\nNotes\n${lines.join("\n")}`);
-  return ok;
-}
-
-/** What `--json FILE` writes: the run's parameters and one row per scenario and target, ratio included. */
-async function writeJson(file: string, config: Config, results: Measurement[], drivers: unknown): Promise<void> {
-  const rows = results.map((m) => {
-    const baseline = results.find((b) => b.scenario === m.scenario && b.target === "baseline");
-    const ratio = m.target === "product" && baseline && baseline.reqPerSec > 0 ? m.reqPerSec / baseline.reqPerSec : null;
-    const { notes: _notes, ...figures } = m;
-    return { ...figures, ratioToBaseline: ratio };
-  });
-  const report = {
-    at: new Date().toISOString(),
-    parameters: {
-      node: process.version,
-      cpus: availableParallelism(),
-      workers: config.workers,
-      connections: config.connections,
-      durationS: config.durationS,
-      warmupS: config.warmupS,
-      rounds: config.rounds,
-      sessions: sessionStore(config.services),
-      skipped: config.skipped.map(({ scenario, reason }) => ({ scenario: scenario.name, reason })),
-    },
-    results: rows,
-    databaseDrivers: drivers,
+function parametersOf(config: Config): Record<string, unknown> {
+  return {
+    node: process.version,
+    cpus: availableParallelism(),
+    generator,
+    workers: config.workers,
+    connections: config.connections,
+    durationS: config.soakS ?? config.durationS,
+    warmupS: config.warmupS,
+    rounds: config.rounds,
+    sessions: sessionStore(config.services),
+    dbCeilingPool: config.productPoolMax,
+    skipped: config.skipped.map(({ scenario, reason }) => ({ scenario: scenario.name, reason })),
   };
-  await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nFigures written to ${file}`);
 }
 
 /** Report sections run after all servers are stopped, so each gets the CPUs to itself. */
@@ -478,7 +519,56 @@ async function main(): Promise<number> {
   }
 }
 
+/** `--soak`: the mixed peak against the product alone, for soakS, sampling the memory of its processes. */
+async function soak(config: Config): Promise<number> {
+  const scenario = config.scenarios[0];
+  if (!scenario || config.soakS === undefined) throw new Error(`--soak needs the "${SOAK_SCENARIO}" scenario and its database`);
+  printParameters(config);
+  await buildServer();
+  const product = await startProduct(config);
+  try {
+    const load = await loadFor("product", product, scenario, config, 0);
+    const sampler = sampleGroup(product.pid, SOAK_SAMPLE_S);
+    console.error(`soak: ${scenario.name} for ${config.soakS} s, memory sampled every ${SOAK_SAMPLE_S} s`);
+    const result = await runLoad({
+      url: product.url,
+      headers: load.headers ?? {},
+      next: nextRequest("product", scenario, load),
+      varies: true,
+      connections: config.connections,
+      durationS: config.soakS,
+    });
+    const memory = await sampler.stop();
+    if (!product.isRunning()) throw new Error(`the product exited during the soak\n--- last output ---\n${product.outputTail()}`);
+    console.log(
+      `\nSoak: ${Math.round(result.reqPerSec).toLocaleString("en-US")} req/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, ${result.errors} errors`,
+    );
+    console.log(
+      `  answers: ${Object.entries(result.statuses)
+        .map(([status, n]) => `${status} × ${n.toLocaleString("en-US")}`)
+        .join(", ")}`,
+    );
+    if (result.prepared !== undefined && result.requests > result.prepared) {
+      console.log(
+        `  ${result.prepared.toLocaleString("en-US")} requests prepared for ${result.requests.toLocaleString("en-US")} sent: scans repeat (200, not 201), webhooks are redelivered`,
+      );
+    }
+    console.log("\nRSS per process (MiB; slope by least squares after the first minute)");
+    for (const p of memory) {
+      console.log(
+        `  pid ${p.pid}  first ${p.firstMiB.toFixed(1)}  last ${p.lastMiB.toFixed(1)}  max ${p.maxMiB.toFixed(1)}  ` +
+          `slope ${p.slopeMiBPerMin >= 0 ? "+" : ""}${p.slopeMiBPerMin.toFixed(2)} MiB/min  (${p.samples} samples)  ${p.command.slice(0, 60)}`,
+      );
+    }
+    if (config.jsonFile) await writeJson(config.jsonFile, parametersOf(config), [], { soak: { result, memory } });
+    return 0;
+  } finally {
+    await stopAll();
+  }
+}
+
 async function benchmark(config: Config): Promise<number> {
+  if (config.soakS !== undefined) return soak(config);
   if (config.scenarios.length === 0) throw new Error(`no scenario matches BENCH_SCENARIOS=${process.env.BENCH_SCENARIOS}`);
   printParameters(config);
   await buildServer();
@@ -493,7 +583,7 @@ async function benchmark(config: Config): Promise<number> {
   const answersOk = printNotesAndChecks(results);
   const extra: Record<string, unknown> = {};
   const sectionsOk = await printExtraSections(config, extra);
-  if (config.jsonFile) await writeJson(config.jsonFile, config, results, extra.databaseDrivers ?? null);
+  if (config.jsonFile) await writeJson(config.jsonFile, parametersOf(config), results, { databaseDrivers: extra.databaseDrivers ?? null });
   return answersOk && sectionsOk ? 0 : 1;
 }
 

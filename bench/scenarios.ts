@@ -1,8 +1,13 @@
 // What the harness measures. Each scenario is run against the product and, as a
-// reference point, against the bare Express baseline.
-import type autocannon from "autocannon";
+// reference point, against the bare Express baseline; the database-bound ones also
+// against their database ceiling (bench/db-ceiling.ts).
 import type { CommunityDto, MemberDto } from "../shared/api/communities.ts";
 import type { Page } from "../shared/api/pagination.ts";
+import { AccountsRepository } from "../server/modules/accounts/accounts.repo.ts";
+import { CheckinsRepository } from "../server/modules/checkins/checkins.repo.ts";
+import { CommunitiesRepository } from "../server/modules/communities/index.ts";
+import { EventsRepository } from "../server/modules/events/events.repo.ts";
+import type { DbWork } from "./db-ceiling.ts";
 import {
   BEHIND_TLS_PROXY,
   call,
@@ -16,10 +21,12 @@ import {
   register,
   seedTickets,
   SetupError,
+  type SeededTicket,
+  type SignedIn,
 } from "./fixtures.ts";
-import { webhookLoad, type BenchStripe } from "./stripe.ts";
-
-export type HttpMethod = NonNullable<autocannon.Request["method"]>;
+import type { LoadRequest } from "./load.ts";
+import { MIX_WEIGHTS, weightedPicker, type MixClass } from "./mixed.ts";
+import { processingLag, webhookDeliveries, webhookLoad, type BenchStripe } from "./stripe.ts";
 
 /** What run.ts knows about this run, handed to each scenario's setup. */
 export interface SetupContext {
@@ -35,24 +42,24 @@ export interface SetupContext {
   durationS: number;
   /** 0 when no warm-up precedes the measured run. */
   warmupS: number;
+  /** Requests prepared for a run of so many seconds (load.ts): one-time codes are made for that many. */
+  budget: (durationS: number) => number;
   /** The Stripe the product talks to, and the secret its webhooks are signed with. */
   stripe: BenchStripe;
 }
 
-/** What a scenario's setup hands to autocannon for the product run. */
+/** What a scenario's setup hands to the load generator for the product run. */
 export interface ScenarioLoad {
   /** Replaces the scenario's `path`, e.g. with the slug of the community made in setup. */
   path?: string;
   /** Sent with every request, e.g. `{ cookie: 'sid=...' }` from a login done in setup. */
   headers?: Record<string, string>;
-  /** Fixed request body; use `requests` instead when each request needs a fresh one. */
-  body?: string;
-  /**
-   * Autocannon request sequence, cycled per connection. Entries override the
-   * scenario's method/path and the headers/body above; an entry's `setupRequest`
-   * runs before every request, which is how per-request bodies are built.
-   */
-  requests?: autocannon.Request[];
+  /** When each request must differ (a fresh QR code, a newly signed event, a mix): the next one, over and over. */
+  next?: () => LoadRequest;
+  /** The statuses each request class of a mix should get (default: the scenario's `accept`, for every class). */
+  accept?: Record<string, readonly number[]>;
+  /** The same request's database work, run straight on a pool: the scenario's database ceiling. */
+  dbCeiling?: DbWork;
   /** Lines printed under the table once the measured run is over (e.g. how many one-time codes were used). */
   notes?: () => Promise<string[]>;
 }
@@ -60,7 +67,7 @@ export interface ScenarioLoad {
 export interface Scenario {
   /** Unique; `BENCH_SCENARIOS` filters on substrings of it. */
   name: string;
-  method: HttpMethod;
+  method: "GET" | "POST";
   path: string;
   /**
    * Runs once against the product before its measured run (not against the
@@ -69,8 +76,10 @@ export interface Scenario {
   setup?: (context: SetupContext) => Promise<ScenarioLoad>;
   /** Why the scenario cannot run in this environment (it is then skipped, reason printed), or undefined. */
   unavailable?: (context: Pick<SetupContext, "databaseUrl">) => string | undefined;
-  /** The status every product answer should have (default 200); run.ts counts and flags the others. */
-  expectStatus?: number;
+  /** The statuses the product's answers should have (default 200 only); run.ts counts and flags the others. */
+  accept?: readonly number[];
+  /** Connections of this scenario, both targets (default BENCH_CONNECTIONS): the overload goes far beyond. */
+  connections?: number;
   /**
    * Plain GET served by the baseline for comparison: the cost of bare Express +
    * cluster on this machine, i.e. the ceiling for this scenario's req/s.
@@ -78,25 +87,17 @@ export interface Scenario {
   baselinePath: string;
 }
 
-/**
- * To add a scenario, append to this list. Typical shapes:
- *
- *   // Authenticated read: log in once, reuse the session cookie.
- *   { name: 'GET /api/me', method: 'GET', path: '/api/me', baselinePath: '/api/health',
- *     setup: async ({ baseUrl }) => ({
- *       headers: { cookie: await loginCookie(baseUrl, '/api/auth/login', { email: 'a@b.c', password: '...' }) },
- *     }) },
- *
- *   // Write with a body built per request (e.g. a fresh QR code each time).
- *   { name: 'POST /api/checkins', method: 'POST', path: '/api/checkins', baselinePath: '/api/health',
- *     setup: async ({ baseUrl }) => {
- *       const cookie = await loginCookie(baseUrl, '/api/auth/login', credentials);
- *       return { requests: jsonBodyPerRequest('POST', '/api/checkins', () => ({ qr: randomUUID() }), { cookie }) };
- *     } },
- */
+const needsDatabase =
+  (what: string) =>
+  ({ databaseUrl }: Pick<SetupContext, "databaseUrl">): string | undefined =>
+    databaseUrl ? undefined : `${what} and the product's database is out of reach (no DATABASE_URL, no Postgres at 127.0.0.1:5432)`;
+
+/** Connections of the overload: ten times the default load, far beyond what two CPUs serve in time. */
+export const OVERLOAD_CONNECTIONS = 1_000;
+
+/** To add a scenario, append to this list (the setups below show the usual shapes). */
 export const scenarios: readonly Scenario[] = [
   { name: "GET /api/health/live", method: "GET", path: "/api/health/live", baselinePath: "/api/health/live" },
-  { name: "GET /api/health", method: "GET", path: "/api/health", baselinePath: "/api/health" },
   {
     name: "GET /api/communities/:slug",
     method: "GET",
@@ -104,6 +105,7 @@ export const scenarios: readonly Scenario[] = [
     baselinePath: "/api/health",
     setup: publicProfileSetup,
   },
+  { name: "GET /api/plans", method: "GET", path: "/api/plans", baselinePath: "/api/health" },
   {
     name: "GET /api/communities/:slug/members",
     method: "GET",
@@ -116,11 +118,8 @@ export const scenarios: readonly Scenario[] = [
     method: "POST",
     path: "/api/events/:eventId/checkins",
     baselinePath: "/api/health",
-    expectStatus: 201,
-    unavailable: ({ databaseUrl }) =>
-      databaseUrl
-        ? undefined
-        : "tickets are seeded with SQL and the product's database is out of reach (no DATABASE_URL, no Postgres at 127.0.0.1:5432)",
+    accept: [201],
+    unavailable: needsDatabase("tickets are seeded with SQL"),
     setup: checkinsSetup,
   },
   {
@@ -128,11 +127,30 @@ export const scenarios: readonly Scenario[] = [
     method: "POST",
     path: "/api/webhooks/stripe",
     baselinePath: "/api/health",
-    unavailable: ({ databaseUrl }) =>
-      databaseUrl
-        ? undefined
-        : "the processing lag is read from the product's database, out of reach (no DATABASE_URL, no Postgres at 127.0.0.1:5432)",
+    unavailable: needsDatabase("the processing lag is read from the product's database"),
     setup: ({ baseUrl, databaseUrl, stripe }) => webhookLoad(baseUrl, databaseUrl!, stripe),
+  },
+  {
+    name: "mixed peak",
+    method: "GET",
+    path: "/api/communities/:slug",
+    baselinePath: "/api/health",
+    accept: [200, 201],
+    unavailable: needsDatabase("the door's tickets are seeded with SQL"),
+    setup: mixedPeakSetup,
+  },
+  {
+    name: "overload: members page",
+    method: "GET",
+    path: "/api/communities/:slug/members",
+    baselinePath: "/api/health",
+    // 503 `overloaded` is the product shedding what it cannot serve in time: counted, not an error of the bench.
+    accept: [200, 503],
+    connections: OVERLOAD_CONNECTIONS,
+    setup: async (context) => {
+      const { dbCeiling: _ceiling, ...load } = await membersSetup(context);
+      return load;
+    },
   },
 ];
 
@@ -158,7 +176,10 @@ async function publicProfileSetup({ baseUrl }: SetupContext): Promise<ScenarioLo
 const MEMBER_COUNT = 50;
 /** Registrations in flight at once: each is an argon2 hash on the product's side. */
 const REGISTER_CONCURRENCY = 4;
+/** The page size the product uses when the query names none. */
+const DEFAULT_PAGE = 20;
 
+/** A 50-member open community (registered and joined through the API), its owner and a plain member. */
 const membersCommunity = once(async (baseUrl) => {
   const owner = await register(baseUrl, "Bench owner");
   const community = await createCommunity(baseUrl, owner, "open");
@@ -170,8 +191,28 @@ const membersCommunity = once(async (baseUrl) => {
   });
   const reader = members[0];
   if (reader === undefined) throw new SetupError("no member registered");
-  return { community, reader };
+  return { community, owner, reader };
 });
+
+const accounts = new AccountsRepository();
+const communitiesRepo = new CommunitiesRepository();
+const eventsRepo = new EventsRepository();
+const checkinsRepo = new CheckinsRepository();
+
+/**
+ * What GET /communities/:slug/members asks the database for a signed-in member: the session's user
+ * (authenticate), the community with the caller's role (CommunityAccess.authorize), the first page.
+ */
+function membersCeiling(community: CommunityDto, reader: SignedIn): DbWork {
+  return {
+    calls: "findSessionUser + findWithRole + membersPage",
+    run: async (db) => {
+      await accounts.findSessionUser(db, reader.user.id);
+      await communitiesRepo.findWithRole(db, { slug: community.slug }, reader.user.id);
+      await communitiesRepo.membersPage(db, { communityId: community.id, limit: DEFAULT_PAGE, adminView: false });
+    },
+  };
+}
 
 /**
  * A signed-in plain member reads the first page (default limit, 20) of a
@@ -183,27 +224,18 @@ async function membersSetup({ baseUrl, sessionStore }: SetupContext): Promise<Sc
   const path = `/api/communities/${community.slug}/members`;
   const headers = { cookie: reader.cookie, ...BEHIND_TLS_PROXY };
   const { body } = await call<Page<MemberDto>>(baseUrl, "GET", path, { cookie: reader.cookie, expect: 200 });
-  if (body.items.length !== 20 || body.nextCursor === null) {
+  if (body.items.length !== DEFAULT_PAGE || body.nextCursor === null) {
     throw new SetupError(`GET ${path} listed ${body.items.length} members (next cursor ${body.nextCursor}), expected a first page of 20`);
   }
   return {
     path,
     headers,
+    dbCeiling: membersCeiling(community, reader),
     notes: async () => [`a member of a ${MEMBER_COUNT}-member community reads page 1 (20 members); sessions in ${sessionStore}`],
   };
 }
 
 // --- Check-in at the door -------------------------------------------------------------
-
-/**
- * Codes made per connection and second of load (warm-up included). The most
- * observed on this harness is about 3 scans/s per connection (≈300 req/s with 100
- * connections on 2 CPUs); 25 leaves a wide margin for faster machines.
- */
-const CODES_PER_CONNECTION_SECOND = 25;
-const MIN_CODES = 20_000;
-/** Sent once the codes run out: a 422 `unknown_code`, counted as non-2xx rather than passing for a check-in. */
-const EXHAUSTED_CODE = "bench-ran-out-of-codes";
 
 const checkinCommunity = once(async (baseUrl) => {
   const owner = await register(baseUrl, "Bench owner");
@@ -211,22 +243,26 @@ const checkinCommunity = once(async (baseUrl) => {
   return { owner, community };
 });
 
+interface Door {
+  owner: SignedIn;
+  eventId: string;
+  /** Valid tickets of the event, none checked in. */
+  tickets: SeededTicket[];
+}
+
 /**
- * The owner (who may scan, owner ≥ staff) scans fresh valid codes at the door of
- * an event created through the API: every request takes the next unused code,
- * so every answer should be a first check-in (201). The holders, tens of
- * thousands, are inserted with SQL (see seedTickets); a new event per setup, so
- * repeated rounds never rescan a code.
+ * An event created through the API by the owner (who may scan, owner ≥ staff) with `count` valid tickets; the
+ * holders, tens of thousands, are inserted with SQL (see seedTickets). A new event each time, so repeated rounds
+ * never rescan a code.
  */
-async function checkinsSetup(context: SetupContext): Promise<ScenarioLoad> {
+async function openDoor(context: SetupContext, count: number): Promise<Door> {
   const { baseUrl, databaseUrl } = context;
   if (!databaseUrl) throw new SetupError("check-ins need the bench database");
   const { owner, community } = await checkinCommunity(baseUrl);
   // Tens of thousands of members and an event per round: beyond what the free plan allows.
   await putOnPlan(databaseUrl, community.id, "premium");
   const event = await createEvent(baseUrl, owner, community.slug);
-  const count = Math.max(MIN_CODES, Math.ceil(context.connections * (context.durationS + context.warmupS) * CODES_PER_CONNECTION_SECOND));
-  const codes = await seedTickets({
+  const tickets = await seedTickets({
     databaseUrl,
     communityId: community.id,
     eventId: event.id,
@@ -237,25 +273,105 @@ async function checkinsSetup(context: SetupContext): Promise<ScenarioLoad> {
   if (before.ticketsIssued !== count || before.checkedIn !== 0) {
     throw new SetupError(`event stats after seeding: ${JSON.stringify(before)}, expected ${count} tickets issued and none checked in`);
   }
+  return { owner, eventId: event.id, tickets };
+}
+
+/** The door's next scan: each code in turn, then again from the first (a second scan answers 200, not 201). */
+function scans(door: Door, cls: string): { next: () => LoadRequest; handedOut: () => number } {
   let handedOut = 0;
-  const nextCode = (): string => codes[handedOut++] ?? EXHAUSTED_CODE;
-  const path = `/api/events/${event.id}/checkins`;
+  const path = `/api/events/${door.eventId}/checkins`;
+  const headers = { "content-type": "application/json", cookie: door.owner.cookie, ...BEHIND_TLS_PROXY };
   return {
-    path,
-    requests: jsonBodyPerRequest("POST", path, () => ({ code: nextCode() }), { cookie: owner.cookie, ...BEHIND_TLS_PROXY }),
-    notes: async () => {
-      const stats = await checkinStats(baseUrl, owner, event.id);
-      const lines = [
-        `${codes.length.toLocaleString("en-US")} tickets seeded, ${Math.min(handedOut, codes.length).toLocaleString("en-US")} codes handed out ` +
-          `(warm-up included), ${stats.checkedIn.toLocaleString("en-US")} checked in per the product's stats; sessions in ${context.sessionStore}`,
-      ];
-      if (handedOut > codes.length) {
-        lines.push(
-          `RAN OUT OF CODES: ${(handedOut - codes.length).toLocaleString("en-US")} scans sent an invalid code (422); raise CODES_PER_CONNECTION_SECOND in bench/scenarios.ts`,
-        );
-      }
-      return lines;
+    next: () => {
+      const ticket = door.tickets[handedOut++ % door.tickets.length]!;
+      return { class: cls, method: "POST", path, headers, body: JSON.stringify({ code: ticket.code }) };
     },
+    handedOut: () => handedOut,
+  };
+}
+
+/**
+ * What a first scan without a nonce asks the database: the session's user, the event with the scanner's role
+ * (EventAccess.authorize), the ticket with its holder's name, the check-in insert. The ceiling scans tickets of a
+ * door of its own, so that each is a first check-in too.
+ */
+function checkinCeiling(door: Door): DbWork {
+  return {
+    calls: "findSessionUser + findForMember + findTicket + insertCheckin",
+    run: async (db, i) => {
+      const ticket = door.tickets[i % door.tickets.length]!;
+      await accounts.findSessionUser(db, door.owner.user.id);
+      await eventsRepo.findForMember(db, door.eventId, door.owner.user.id);
+      await checkinsRepo.findTicket(db, ticket.ticketId, door.eventId);
+      await checkinsRepo.insertCheckin(db, ticket.ticketId, door.eventId, door.owner.user.id);
+    },
+  };
+}
+
+/**
+ * The owner scans fresh valid codes at the door: every request takes the next unused code, so every answer should
+ * be a first check-in (201).
+ */
+async function checkinsSetup(context: SetupContext): Promise<ScenarioLoad> {
+  const count = context.budget(context.warmupS) + context.budget(context.durationS);
+  const [door, ceilingDoor] = [await openDoor(context, count), await openDoor(context, count)];
+  const { next, handedOut } = scans(door, "checkin");
+  return {
+    next,
+    dbCeiling: checkinCeiling(ceilingDoor),
+    notes: async () => {
+      const stats = await checkinStats(context.baseUrl, door.owner, door.eventId);
+      const sent = handedOut();
+      return [
+        `${count.toLocaleString("en-US")} tickets seeded, ${sent.toLocaleString("en-US")} scans prepared (warm-up included), ` +
+          `${stats.checkedIn.toLocaleString("en-US")} checked in per the product's stats; sessions in ${context.sessionStore}`,
+      ];
+    },
+  };
+}
+
+// --- Mixed peak (bench/mixed.ts) --------------------------------------------------------
+
+/** Scans prepared beyond the check-in share of the budget, for the draw's ups and downs. */
+const SCAN_MARGIN = 1.2;
+
+/** The weighted mix over the members community, a door of its own and the subscriptions of the webhook scenario. */
+async function mixedPeakSetup(context: SetupContext): Promise<ScenarioLoad> {
+  const { baseUrl, databaseUrl, stripe } = context;
+  const { community, owner, reader } = await membersCommunity(baseUrl);
+  await createEvent(baseUrl, owner, community.slug);
+  const share = MIX_WEIGHTS.checkin / Object.values(MIX_WEIGHTS).reduce((sum, weight) => sum + weight, 0);
+  const budget = context.budget(context.warmupS) + context.budget(context.durationS);
+  const door = await openDoor(context, Math.ceil(budget * share * SCAN_MARGIN));
+  const scan = scans(door, "checkin");
+  const since = new Date();
+  const deliver = await webhookDeliveries(baseUrl, stripe, "webhook");
+  const member = { cookie: reader.cookie, ...BEHIND_TLS_PROXY };
+  const base = `/api/communities/${community.slug}`;
+  const get = (cls: MixClass, path: string, headers: Record<string, string> = {}): (() => LoadRequest) => {
+    const request: LoadRequest = { class: cls, method: "GET", path, headers };
+    return () => request;
+  };
+  const make: Record<MixClass, () => LoadRequest> = {
+    profile: get("profile", base),
+    news: get("news", `${base}/news`, member),
+    events: get("events", `${base}/events`, member),
+    members: get("members", `${base}/members`, member),
+    checkin: scan.next,
+    webhook: deliver,
+  };
+  const pick = weightedPicker(MIX_WEIGHTS);
+  return {
+    next: () => make[pick()](),
+    accept: { profile: [200], news: [200], events: [200], members: [200], checkin: [201], webhook: [200] },
+    notes: async () => [
+      `weights ${Object.entries(MIX_WEIGHTS)
+        .map(([cls, weight]) => `${cls} ${weight}`)
+        .join(
+          ", ",
+        )}; ${door.tickets.length.toLocaleString("en-US")} tickets at the door, ${scan.handedOut().toLocaleString("en-US")} scans prepared`,
+      ...(databaseUrl ? await processingLag(databaseUrl, since) : []),
+    ],
   };
 }
 
@@ -267,44 +383,4 @@ export function selectScenarios(filter: string | undefined): Scenario[] {
     .filter((s) => s !== "");
   if (needles.length === 0) return [...scenarios];
   return scenarios.filter((s) => needles.some((needle) => s.name.includes(needle)));
-}
-
-/**
- * Logs in with a JSON body and returns a `cookie` header value made of every
- * Set-Cookie the response carried. Throws on non-2xx so a broken login fails
- * the scenario up front instead of benchmarking 401s.
- */
-export async function loginCookie(baseUrl: string, path: string, credentials: unknown): Promise<string> {
-  const res = await fetch(new URL(path, baseUrl), {
-    method: "POST",
-    headers: { "content-type": "application/json", connection: "close" },
-    body: JSON.stringify(credentials),
-    redirect: "manual",
-  });
-  await res.body?.cancel();
-  if (!res.ok) throw new Error(`login ${path} failed: HTTP ${res.status}`);
-  const cookie = res.headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0])
-    .join("; ");
-  if (cookie === "") throw new Error(`login ${path} set no cookie`);
-  return cookie;
-}
-
-/** A one-entry request sequence whose JSON body is rebuilt by `makeBody` before every request. */
-export function jsonBodyPerRequest(
-  method: HttpMethod,
-  path: string,
-  makeBody: () => unknown,
-  headers: Record<string, string> = {},
-): autocannon.Request[] {
-  return [
-    {
-      method,
-      path,
-      headers: { "content-type": "application/json", ...headers },
-      // Autocannon recomputes content-length from the returned body.
-      setupRequest: (request) => ({ ...request, body: JSON.stringify(makeBody()) }),
-    },
-  ];
 }

@@ -2,10 +2,10 @@
 // objects that the webhook scenario's events are about, and the secret the events are signed with.
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import type autocannon from "autocannon";
 import { createStripe } from "../server/infra/stripe.ts";
 import { FakeStripe } from "../server/test/fake-stripe.ts";
 import { createCommunity, register, SetupError } from "./fixtures.ts";
+import type { LoadRequest } from "./load.ts";
 
 const SECRET_KEY = "sk_test_bench";
 const PRICES = { pro: "price_bench_pro", premium: "price_bench_premium" };
@@ -57,37 +57,38 @@ async function subscribedCommunities(baseUrl: string, stripe: BenchStripe): Prom
 }
 
 /**
- * Each request delivers a new event (`customer.subscription.updated` of one of the subscriptions, in turn), signed
- * as Stripe signs it; the notes say how long the background worker took to process what the endpoint accepted.
+ * Each call makes the next delivery: a new event (`customer.subscription.updated` of one of the subscriptions, in
+ * turn), signed as Stripe signs it.
  */
+export async function webhookDeliveries(baseUrl: string, stripe: BenchStripe, cls: string): Promise<() => LoadRequest> {
+  const subscriptions = await subscribedCommunities(baseUrl, stripe);
+  let delivered = 0;
+  return () => {
+    const subscription = stripe.fake.subscriptions.get(subscriptions[delivered++ % subscriptions.length]!);
+    if (!subscription) throw new SetupError("a subscription of the bench is missing from its Stripe");
+    const payload = JSON.stringify(stripe.fake.record("customer.subscription.updated", subscription));
+    return {
+      class: cls,
+      method: "POST",
+      path: "/api/webhooks/stripe",
+      headers: {
+        "content-type": "application/json; charset=utf-8",
+        "stripe-signature": stripe.fake.signature(payload, stripe.webhookSecret),
+      },
+      body: payload,
+    };
+  };
+}
+
+/** Webhook deliveries, one new event each; the notes say how long the background worker took to process them. */
 export async function webhookLoad(
   baseUrl: string,
   databaseUrl: string,
   stripe: BenchStripe,
-): Promise<{ requests: autocannon.Request[]; notes: () => Promise<string[]> }> {
-  const subscriptions = await subscribedCommunities(baseUrl, stripe);
+): Promise<{ next: () => LoadRequest; notes: () => Promise<string[]> }> {
+  const next = await webhookDeliveries(baseUrl, stripe, "webhook");
   const since = new Date();
-  let delivered = 0;
-  const nextEvent = () => {
-    const subscription = stripe.fake.subscriptions.get(subscriptions[delivered++ % subscriptions.length]!);
-    if (!subscription) throw new SetupError("a subscription of the bench is missing from its Stripe");
-    const payload = JSON.stringify(stripe.fake.record("customer.subscription.updated", subscription));
-    return { payload, signature: stripe.fake.signature(payload, stripe.webhookSecret) };
-  };
-  return {
-    requests: [
-      {
-        method: "POST",
-        path: "/api/webhooks/stripe",
-        headers: { "content-type": "application/json; charset=utf-8" },
-        setupRequest: (request) => {
-          const { payload, signature } = nextEvent();
-          return { ...request, body: payload, headers: { ...request.headers, "stripe-signature": signature } };
-        },
-      },
-    ],
-    notes: () => processingLag(databaseUrl, since),
-  };
+  return { next, notes: () => processingLag(databaseUrl, since) };
 }
 
 interface Lag {
@@ -99,7 +100,7 @@ interface Lag {
 }
 
 /** Waits for the events stored since `since` to be processed, then their time from receipt to processed. */
-async function processingLag(databaseUrl: string, since: Date): Promise<string[]> {
+export async function processingLag(databaseUrl: string, since: Date): Promise<string[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
