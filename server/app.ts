@@ -66,8 +66,8 @@ export function createApp(container: Container): Express {
   const accounts = accountsModule(container);
   api.use(authenticate(accounts.sessionUsers));
   api.use(csrfProtection(config.trustedOrigins));
-  const plans = plansModule(container.db);
-  const access = communityAccess();
+  const plans = plansModule(container.db, container.cache);
+  const access = communityAccess(container);
   const events = eventsModule(container, access, plans.service);
   const tickets = ticketsModule(container, events.access);
   api.use(accounts.routes);

@@ -9,6 +9,8 @@ import { createDatabase, type Database } from "./infra/db/client.ts";
 import { DatabaseBreaker } from "./infra/db/breaker.ts";
 import { connectRedis, createRedis } from "./infra/redis.ts";
 import { createSessionStore } from "./infra/sessions.ts";
+import { Cache } from "./infra/cache.ts";
+import { clusterPeers } from "./entry/peers.ts";
 import { HealthMonitor } from "./infra/health.ts";
 import { createStripe } from "./infra/stripe.ts";
 import { createMailer, type Mailer } from "./infra/mailer.ts";
@@ -25,6 +27,7 @@ export interface Container {
   db: Database;
   redis: Redis | undefined;
   sessionStore: Store;
+  cache: Cache;
   health: HealthMonitor;
   ticketCodes: TicketCodes;
   /** Undefined when no Stripe key is configured: payments answer 503 and webhooks are not accepted. */
@@ -63,7 +66,15 @@ export async function buildContainer(
   // The background worker's pool stays outside the breaker: its jobs wait for the database rather than fail.
   if (role === "web") breaker.protect();
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : undefined;
-  if (redis) await connectRedis(redis, logger);
+  // The cache's bus listens on a connection of its own: a subscribed connection sends nothing else.
+  const cacheSubscriber = config.redisUrl ? createRedis(config.redisUrl, logger) : undefined;
+  if (redis && cacheSubscriber) await Promise.all([connectRedis(redis, logger), connectRedis(cacheSubscriber, logger)]);
+  const cache = new Cache({
+    settings: config.plan.cache,
+    prefix: `${config.redisKeyPrefix}cache`,
+    redis: redis && cacheSubscriber && { client: redis, subscriber: cacheSubscriber },
+    peers: clusterPeers,
+  });
   const health = new HealthMonitor({ pool, poolMax: config.plan.poolMaxPerProcess, breaker, redis, version: PACKAGE_VERSION });
   return {
     config,
@@ -73,12 +84,15 @@ export async function buildContainer(
     db: await createDatabase(pool, driver),
     redis,
     sessionStore: createSessionStore(redis, pool, config.redisKeyPrefix),
+    cache,
     health,
     ticketCodes: new TicketCodes(config.ticketSigningKeys),
     stripe: config.stripe ? createStripe(config.stripe) : undefined,
     mailer: mailerOf(config.email),
     async close() {
       breaker.stop();
+      // The cache's Redis layer shares the client: closed first, then the client.
+      await cache.close().catch(() => undefined);
       await Promise.allSettled([pool.end(), redis?.quit()]);
     },
   };

@@ -19,6 +19,11 @@ const ROWS: Array<[label: string, value: (plan: CapacityPlan) => string | number
   ["statement timeout (ms)", (plan) => plan.dbStatementTimeoutMs],
   ["max connections per web worker", (plan) => plan.maxConnectionsPerWorker],
   ["JSON body limit (kB)", (plan) => plan.bodyLimitBytes / 1024],
+  ["cache: community profile TTL (s)", (plan) => plan.cache.communityTtlS],
+  ["  plans TTL (s)", (plan) => plan.cache.plansTtlS],
+  ["  signed-in user, member role TTL (s)", (plan) => `${plan.cache.sessionUserTtlS}, ${plan.cache.memberRoleTtlS}`],
+  ["  grace when the database fails (h)", (plan) => plan.cache.graceS / 3_600],
+  ["  in-memory layer per process (MB)", (plan) => plan.cache.maxMb],
 ];
 
 function planOrReason(tier: (typeof CAPACITY_TIERS)[number], overrides: CapacityOverrides, cpus: number): CapacityPlan | string {

@@ -1,4 +1,4 @@
-import { TIER_PRESETS, type CapacityTier } from "./tiers.ts";
+import { CACHE_PRESETS, TIER_PRESETS, type CachePreset, type CapacityTier } from "./tiers.ts";
 
 /** Values an operator may set explicitly; anything left undefined comes from the tier. */
 export interface CapacityOverrides {
@@ -8,6 +8,8 @@ export interface CapacityOverrides {
   dbStatementTimeoutMs?: number | undefined;
   maxConnectionsPerWorker?: number | undefined;
   bodyLimitKb?: number | undefined;
+  cacheCommunityTtlS?: number | undefined;
+  cacheMaxMb?: number | undefined;
 }
 
 export interface CapacityPlan {
@@ -25,6 +27,7 @@ export interface CapacityPlan {
   dbStatementTimeoutMs: number;
   maxConnectionsPerWorker: number;
   bodyLimitBytes: number;
+  cache: CachePreset;
 }
 
 export class CapacityPlanError extends Error {
@@ -67,6 +70,11 @@ export function planCapacity(tier: CapacityTier, overrides: CapacityOverrides, c
     dbStatementTimeoutMs: overrides.dbStatementTimeoutMs ?? preset.dbStatementTimeoutMs,
     maxConnectionsPerWorker: overrides.maxConnectionsPerWorker ?? preset.maxConnectionsPerWorker,
     bodyLimitBytes: (overrides.bodyLimitKb ?? preset.bodyLimitKb) * 1024,
+    cache: {
+      ...CACHE_PRESETS[tier],
+      communityTtlS: overrides.cacheCommunityTtlS ?? CACHE_PRESETS[tier].communityTtlS,
+      maxMb: overrides.cacheMaxMb ?? CACHE_PRESETS[tier].maxMb,
+    },
   };
 }
 

@@ -65,6 +65,8 @@ const envSchema = z.object({
   // At most the 30 s a whole request may take (server/entry/http-server.ts).
   HTTP_HEADERS_TIMEOUT_MS: z.preprocess(blankAsUnset, wholeNumber(100).max(30_000).default(10_000)),
   BODY_LIMIT_KB: optional(wholeNumber(1)),
+  CACHE_COMMUNITY_TTL_S: optional(wholeNumber(1)),
+  CACHE_MAX_MB: optional(wholeNumber(1)),
 
   SESSION_SECRET: optional(secretList),
   TICKET_SIGNING_KEY: optional(secretList),
@@ -130,6 +132,8 @@ function capacityOverrides(raw: RawEnv): CapacityOverrides {
     dbStatementTimeoutMs: raw.DB_STATEMENT_TIMEOUT_MS,
     maxConnectionsPerWorker: raw.MAX_CONNECTIONS_PER_WORKER,
     bodyLimitKb: raw.BODY_LIMIT_KB,
+    cacheCommunityTtlS: raw.CACHE_COMMUNITY_TTL_S,
+    cacheMaxMb: raw.CACHE_MAX_MB,
   };
 }
 

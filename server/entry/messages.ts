@@ -7,7 +7,9 @@ export type ChildMessage =
   /** A web worker closed its listening socket and asks the primary to confirm it will hand it no more connections. */
   | { type: "stopped-accepting" }
   /** The background worker's job runner started and locks the jobs it takes under this name. */
-  | { type: "job-runner"; lockedBy: string };
+  | { type: "job-runner"; lockedBy: string }
+  /** For every other child, unread by the primary: the cache's invalidations in local mode (peers.ts). */
+  | { type: "broadcast"; payload: unknown };
 
 export type ShutdownReason = "reload" | "stop";
 
@@ -16,7 +18,9 @@ export type PrimaryMessage =
   /** The answer to `stopped-accepting`: every connection the primary handed to this worker was sent before it. */
   | { type: "routing-stopped" }
   /** The answer to `job-runner`: the runners of background workers that died, whose locked jobs are to be released. */
-  | { type: "dead-job-runners"; lockedBy: string[] };
+  | { type: "dead-job-runners"; lockedBy: string[] }
+  /** Another child's broadcast, as it sent it. */
+  | { type: "broadcast"; payload: unknown };
 
 /**
  * Dead job runners are remembered this long, by the primary and by the background worker that releases their jobs:
@@ -29,8 +33,14 @@ const CHILD_MESSAGE_TYPES: ReadonlySet<unknown> = new Set<ChildMessage["type"]>(
   "boot-failed",
   "stopped-accepting",
   "job-runner",
+  "broadcast",
 ]);
-const PRIMARY_MESSAGE_TYPES: ReadonlySet<unknown> = new Set<PrimaryMessage["type"]>(["shutdown", "routing-stopped", "dead-job-runners"]);
+const PRIMARY_MESSAGE_TYPES: ReadonlySet<unknown> = new Set<PrimaryMessage["type"]>([
+  "shutdown",
+  "routing-stopped",
+  "dead-job-runners",
+  "broadcast",
+]);
 
 export function isChildMessage(value: unknown): value is ChildMessage {
   return typeof value === "object" && value !== null && "type" in value && CHILD_MESSAGE_TYPES.has(value.type);
