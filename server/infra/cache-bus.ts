@@ -55,6 +55,8 @@ class RedisPubSubTransport extends EnvelopeTransport {
   constructor(
     private readonly publisher: Redis,
     private readonly subscriber: Redis,
+    /** Put before bentocache's channel names: deployments (and test runs) sharing a Redis hear only their own. */
+    private readonly prefix: string,
   ) {
     super();
     subscriber.on("message", (_channel: string, text: string) => this.deliver(parse(text)));
@@ -66,7 +68,7 @@ class RedisPubSubTransport extends EnvelopeTransport {
   }
 
   async publish(channel: string, message: unknown): Promise<void> {
-    await this.publisher.publish(channel, JSON.stringify(this.envelope(channel, message)));
+    await this.publisher.publish(this.prefix + channel, JSON.stringify(this.envelope(channel, message)));
   }
 
   /** Never rejects: bentocache does not wait for it; a subscription that fails now is made on the next `ready`. */
@@ -77,7 +79,7 @@ class RedisPubSubTransport extends EnvelopeTransport {
 
   async unsubscribe(channel: string): Promise<void> {
     this.handlers.delete(channel);
-    await this.subscriber.unsubscribe(channel).catch(() => undefined);
+    await this.subscriber.unsubscribe(this.prefix + channel).catch(() => undefined);
   }
 
   async disconnect(): Promise<void> {
@@ -87,7 +89,7 @@ class RedisPubSubTransport extends EnvelopeTransport {
 
   async #subscribeAll(): Promise<void> {
     if (this.handlers.size > 0 && this.subscriber.status === "ready") {
-      await this.subscriber.subscribe(...this.handlers.keys()).catch(() => undefined);
+      await this.subscriber.subscribe(...[...this.handlers.keys()].map((channel) => this.prefix + channel)).catch(() => undefined);
     }
   }
 }
@@ -138,8 +140,8 @@ class PeersTransport extends EnvelopeTransport {
 }
 
 /** `publisher` may be the process's client; `subscriber` is a connection of its own (a subscribed one sends nothing else). */
-export function redisPubSubBusDriver(publisher: Redis, subscriber: Redis): CreateBusDriverResult {
-  return { options: {}, factory: () => new RedisPubSubTransport(publisher, subscriber) };
+export function redisPubSubBusDriver(publisher: Redis, subscriber: Redis, prefix: string): CreateBusDriverResult {
+  return { options: {}, factory: () => new RedisPubSubTransport(publisher, subscriber, prefix) };
 }
 
 export function peersBusDriver(peers: Peers): CreateBusDriverResult {

@@ -60,7 +60,9 @@ export class Cache {
       memoryDriver({ maxSize: `${settings.maxMb}mb`, maxItems: MAX_ITEMS }),
     );
     if (redis) {
-      store.useL2Layer(redisDriver({ connection: redis.client })).useBus(redisPubSubBusDriver(redis.client, redis.subscriber));
+      store
+        .useL2Layer(redisDriver({ connection: redis.client }))
+        .useBus(redisPubSubBusDriver(redis.client, redis.subscriber, `${prefix}:`));
     } else {
       store.useBus(peersBusDriver(peers));
     }
@@ -108,6 +110,11 @@ export class Cache {
   /** Call it once the transaction that changed the row has committed: before, a reader could cache the old row again. */
   async delete(name: CacheName, ...keys: string[]): Promise<void> {
     await this.#namespaces[name].deleteMany({ keys });
+  }
+
+  /** Every entry of one cache, everywhere: for a change whose keys are not at hand. */
+  async clear(name: CacheName): Promise<void> {
+    await this.#namespaces[name].clear();
   }
 
   async close(): Promise<void> {
