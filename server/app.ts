@@ -76,8 +76,8 @@ export function createApp(container: Container): Express {
   // After the user is known (their plan sets their allowance); what is mounted before /api is never counted.
   api.use(rateLimit(container.rateLimits));
   api.use(csrfProtection(config.trustedOrigins));
-  const plans = plansModule(container.db);
-  const access = communityAccess();
+  const plans = plansModule(container.db, container.cache);
+  const access = communityAccess(container);
   const events = eventsModule(container, access, plans.service);
   const tickets = ticketsModule(container, events.access);
   api.use(accounts.routes);

@@ -10,6 +10,8 @@ import { createDatabase, type Database } from "./infra/db/client.ts";
 import { DatabaseBreaker } from "./infra/db/breaker.ts";
 import { connectRedis, createRedis } from "./infra/redis.ts";
 import { createSessionStore } from "./infra/sessions.ts";
+import { Cache } from "./infra/cache.ts";
+import { clusterPeers } from "./entry/peers.ts";
 import { HealthMonitor } from "./infra/health.ts";
 import { LoadMonitor } from "./infra/load.ts";
 import { instrumentProcess, metricsRegistry, observePool } from "./infra/metrics.ts";
@@ -31,6 +33,7 @@ export interface Container {
   db: Database;
   redis: Redis | undefined;
   sessionStore: Store;
+  cache: Cache;
   health: HealthMonitor;
   rateLimits: RateLimits;
   /** Requests in flight and event-loop delay of this process: what load shedding decides on. */
@@ -76,7 +79,15 @@ export async function buildContainer(
   instrumentProcess(role);
   observePool(pool, config.plan.poolMaxPerProcess, role === "web" ? breaker : undefined);
   const redis = config.redisUrl ? createRedis(config.redisUrl, logger) : undefined;
-  if (redis) await connectRedis(redis, logger);
+  // The cache's bus listens on a connection of its own: a subscribed connection sends nothing else.
+  const cacheSubscriber = config.redisUrl ? createRedis(config.redisUrl, logger) : undefined;
+  if (redis && cacheSubscriber) await Promise.all([connectRedis(redis, logger), connectRedis(cacheSubscriber, logger)]);
+  const cache = new Cache({
+    settings: config.plan.cache,
+    prefix: `${config.redisKeyPrefix}cache`,
+    redis: redis && cacheSubscriber && { client: redis, subscriber: cacheSubscriber },
+    peers: clusterPeers,
+  });
   const health = new HealthMonitor({ pool, poolMax: config.plan.poolMaxPerProcess, breaker, redis, version: PACKAGE_VERSION });
   const load = new LoadMonitor({ maxInFlight: config.plan.maxInFlightPerWorker, maxEventLoopDelayMs: config.plan.maxEventLoopDelayMs });
   return {
@@ -87,6 +98,7 @@ export async function buildContainer(
     db: await createDatabase(pool, driver),
     redis,
     sessionStore: createSessionStore(redis, pool, config.redisKeyPrefix),
+    cache,
     health,
     rateLimits: createRateLimits(config, redis),
     load,
@@ -97,6 +109,8 @@ export async function buildContainer(
     async close() {
       breaker.stop();
       load.stop();
+      // The cache's Redis layer shares the client: closed first, then the client.
+      await cache.close().catch(() => undefined);
       await Promise.allSettled([pool.end(), redis?.quit()]);
     },
   };

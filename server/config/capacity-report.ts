@@ -21,6 +21,11 @@ const ROWS: Array<[label: string, value: (plan: CapacityPlan) => string | number
   ["JSON body limit (kB)", (plan) => plan.bodyLimitBytes / 1024],
   ["shed above in-flight requests per web worker", (plan) => plan.maxInFlightPerWorker || "off"],
   ["shed above event-loop delay (ms, p99)", (plan) => plan.maxEventLoopDelayMs || "off"],
+  ["cache: community profile TTL (s)", (plan) => plan.cache.communityTtlS],
+  ["  plans TTL (s)", (plan) => plan.cache.plansTtlS],
+  ["  signed-in user, member role TTL (s)", (plan) => `${plan.cache.sessionUserTtlS}, ${plan.cache.memberRoleTtlS}`],
+  ["  grace when the database fails (h)", (plan) => plan.cache.graceS / 3_600],
+  ["  in-memory layer per process (MB)", (plan) => plan.cache.maxMb],
 ];
 
 function planOrReason(tier: (typeof CAPACITY_TIERS)[number], overrides: CapacityOverrides, cpus: number): CapacityPlan | string {

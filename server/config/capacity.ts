@@ -1,4 +1,4 @@
-import { TIER_PRESETS, type CapacityTier } from "./tiers.ts";
+import { CACHE_PRESETS, TIER_PRESETS, type CachePreset, type CapacityTier } from "./tiers.ts";
 
 /** Values an operator may set explicitly; anything left undefined comes from the tier. */
 export interface CapacityOverrides {
@@ -10,6 +10,8 @@ export interface CapacityOverrides {
   bodyLimitKb?: number | undefined;
   maxInFlightPerWorker?: number | undefined;
   maxEventLoopDelayMs?: number | undefined;
+  cacheCommunityTtlS?: number | undefined;
+  cacheMaxMb?: number | undefined;
 }
 
 export interface CapacityPlan {
@@ -30,6 +32,7 @@ export interface CapacityPlan {
   /** Load shedding of each web worker; 0 turns a limit off. */
   maxInFlightPerWorker: number;
   maxEventLoopDelayMs: number;
+  cache: CachePreset;
 }
 
 export class CapacityPlanError extends Error {
@@ -74,6 +77,11 @@ export function planCapacity(tier: CapacityTier, overrides: CapacityOverrides, c
     bodyLimitBytes: (overrides.bodyLimitKb ?? preset.bodyLimitKb) * 1024,
     maxInFlightPerWorker: overrides.maxInFlightPerWorker ?? preset.maxInFlightPerWorker,
     maxEventLoopDelayMs: overrides.maxEventLoopDelayMs ?? preset.maxEventLoopDelayMs,
+    cache: {
+      ...CACHE_PRESETS[tier],
+      communityTtlS: overrides.cacheCommunityTtlS ?? CACHE_PRESETS[tier].communityTtlS,
+      maxMb: overrides.cacheMaxMb ?? CACHE_PRESETS[tier].maxMb,
+    },
   };
 }
 

@@ -70,6 +70,8 @@ const envSchema = z.object({
   /** Load shedding per web worker (0: off). */
   SHED_MAX_IN_FLIGHT: optional(wholeNumber(0)),
   SHED_MAX_EVENT_LOOP_DELAY_MS: optional(wholeNumber(0)),
+  CACHE_COMMUNITY_TTL_S: optional(wholeNumber(1)),
+  CACHE_MAX_MB: optional(wholeNumber(1)),
 
   SESSION_SECRET: optional(secretList),
   TICKET_SIGNING_KEY: optional(secretList),
@@ -145,6 +147,8 @@ function capacityOverrides(raw: RawEnv): CapacityOverrides {
     bodyLimitKb: raw.BODY_LIMIT_KB,
     maxInFlightPerWorker: raw.SHED_MAX_IN_FLIGHT,
     maxEventLoopDelayMs: raw.SHED_MAX_EVENT_LOOP_DELAY_MS,
+    cacheCommunityTtlS: raw.CACHE_COMMUNITY_TTL_S,
+    cacheMaxMb: raw.CACHE_MAX_MB,
   };
 }
 

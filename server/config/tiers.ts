@@ -70,3 +70,30 @@ export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
     maxEventLoopDelayMs: 200,
   },
 };
+
+/**
+ * The two-tier cache (server/infra/cache.ts) of each tier, in seconds. Writes invalidate entries at once; a TTL only
+ * bounds what no invalidation reaches. A community's profile lives longer on bigger tiers, where its reads are many.
+ */
+export interface CachePreset {
+  /** A community's public profile: between 5 and 15 minutes. */
+  communityTtlS: number;
+  /** The plans change by a migration, at a release. */
+  plansTtlS: number;
+  /** The signed-in user read on every request; short, since a plan change moves its rate allowance without invalidating it. */
+  sessionUserTtlS: number;
+  /** A member's role in a community. */
+  memberRoleTtlS: number;
+  /** How long past its TTL an entry is still served when the database fails to give a fresh one. */
+  graceS: number;
+  /** Bound of each process's in-memory layer, in MB. */
+  maxMb: number;
+}
+
+const CACHE_COMMON = { plansTtlS: 3_600, sessionUserTtlS: 60, memberRoleTtlS: 300, graceS: 6 * 3_600 };
+
+export const CACHE_PRESETS: Record<CapacityTier, CachePreset> = {
+  starter: { ...CACHE_COMMON, communityTtlS: 300, maxMb: 16 },
+  growth: { ...CACHE_COMMON, communityTtlS: 600, maxMb: 32 },
+  scale: { ...CACHE_COMMON, communityTtlS: 900, maxMb: 64 },
+};

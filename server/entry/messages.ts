@@ -13,7 +13,9 @@ export type ChildMessage =
   /** A child's own metrics, the answer to `collect-metrics`. */
   | { type: "collected-metrics"; id: number; role: string; metrics: MetricsJson }
   /** A web worker asks for the instance's metrics (Prometheus text) or its status (alert signals), for a request. */
-  | { type: "instance-metrics"; id: number; want: "text" | "status" };
+  | { type: "instance-metrics"; id: number; want: "text" | "status" }
+  /** For every other child, unread by the primary: the cache's invalidations in local mode (peers.ts). */
+  | { type: "broadcast"; payload: unknown };
 
 export type ShutdownReason = "reload" | "stop";
 
@@ -26,7 +28,9 @@ export type PrimaryMessage =
   /** The primary gathers every child's metrics; each answers with `collected-metrics` and the same id. */
   | { type: "collect-metrics"; id: number }
   /** The answer to `instance-metrics`: what was asked for, or why there is none. */
-  | { type: "instance-metrics"; id: number; text?: string; status?: InstanceStatus; error?: string };
+  | { type: "instance-metrics"; id: number; text?: string; status?: InstanceStatus; error?: string }
+  /** Another child's broadcast, as it sent it. */
+  | { type: "broadcast"; payload: unknown };
 
 /**
  * Dead job runners are remembered this long, by the primary and by the background worker that releases their jobs:
@@ -41,6 +45,7 @@ const CHILD_MESSAGE_TYPES: ReadonlySet<unknown> = new Set<ChildMessage["type"]>(
   "job-runner",
   "collected-metrics",
   "instance-metrics",
+  "broadcast",
 ]);
 const PRIMARY_MESSAGE_TYPES: ReadonlySet<unknown> = new Set<PrimaryMessage["type"]>([
   "shutdown",
@@ -48,6 +53,7 @@ const PRIMARY_MESSAGE_TYPES: ReadonlySet<unknown> = new Set<PrimaryMessage["type
   "dead-job-runners",
   "collect-metrics",
   "instance-metrics",
+  "broadcast",
 ]);
 
 export function isChildMessage(value: unknown): value is ChildMessage {

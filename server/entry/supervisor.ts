@@ -126,6 +126,7 @@ export class Supervisor {
         ready = true;
         this.#onReady(slot, worker);
       }
+      if (message.type === "broadcast") this.#broadcast(worker, message.payload);
       if (message.type === "job-runner") {
         jobRunners.push(message.lockedBy);
         send(worker, { type: "dead-job-runners", lockedBy: this.#recentlyDeadJobRunners() });
@@ -141,6 +142,13 @@ export class Supervisor {
       this.options.logger.warn({ child: slot.role, childPid: worker.process.pid, err: error }, "child unreachable"),
     );
     return worker;
+  }
+
+  /** To every other child alive, retiring ones included (they serve until drained); the payload stays opaque here. */
+  #broadcast(sender: Worker, payload: unknown): void {
+    for (const worker of Object.values(cluster.workers ?? {})) {
+      if (worker && worker !== sender) send(worker, { type: "broadcast", payload });
+    }
   }
 
   /** Older ones need no release of ours: graphile-worker frees their jobs by itself by now. */

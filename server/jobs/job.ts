@@ -1,3 +1,4 @@
+import type { Cache } from "../infra/cache.ts";
 import type { z } from "zod";
 import type { Logger } from "pino";
 import type Stripe from "stripe";
@@ -8,6 +9,7 @@ import type { EmailOutbox } from "../modules/emails/outbox.ts";
 
 export interface JobContext {
   db: Database;
+  cache: Cache;
   logger: Logger;
   /** Queues emails in a job's transaction (captured when SendGrid is not configured). */
   emails: EmailOutbox;

@@ -3,6 +3,7 @@ import type { ChangePasswordBody, LoginBody, PasswordResetConfirmBody, RegisterB
 import type { UserRow } from "../../../shared/schema/index.ts";
 import { AppError } from "../../core/app-error.ts";
 import type { Database } from "../../infra/db/client.ts";
+import type { Cache } from "../../infra/cache.ts";
 import type { AccountsRepository, SessionUser } from "./accounts.repo.ts";
 import type { EmailOutbox } from "../emails/index.ts";
 import type { PasswordResetsRepository } from "./password-resets.repo.ts";
@@ -33,14 +34,19 @@ export class AccountsService {
     private readonly throttle: SignInThrottle,
     private readonly resetRequests: ResetRequestThrottle,
     private readonly outbox: EmailOutbox,
+    private readonly cache: Cache,
     appUrl: string,
   ) {
     this.appUrl = appUrl.replace(/\/+$/, "");
   }
 
-  /** The user a session belongs to, with the session version their sessions must carry. */
+  /**
+   * The user a session belongs to, with the session version their sessions must carry: read on every request, so from
+   * the cache. A password change or reset forgets the entry once committed; the rate allowance, which moves with the
+   * plans of the user's communities, is left to the cache's short TTL (a minute) rather than tracked.
+   */
   findSessionUser(userId: string): Promise<SessionUser | undefined> {
-    return this.users.findSessionUser(this.db, userId);
+    return this.cache.get("sessionUser", userId, () => this.users.findSessionUser(this.db, userId));
   }
 
   /** The account and its welcome email commit together; a second registration of the address is a 409 and queues nothing. */
@@ -107,9 +113,10 @@ export class AccountsService {
       if (!reset) return undefined;
       const user = await this.users.setPassword(tx, reset.userId, passwordHash);
       await this.resets.voidPending(tx, reset.userId, reset.id);
-      return user;
+      return user && { ...user, id: reset.userId };
     });
     if (!account) throw invalidToken();
+    await this.cache.delete("sessionUser", account.id);
     // Whoever reads the mailbox has proven enough: failures counted against the account no longer block it.
     await this.throttle.forgetAccount(account.email);
   }
@@ -144,6 +151,7 @@ export class AccountsService {
         details: [{ path: "currentPassword", message: "no longer the current password" }],
       });
     }
+    await this.cache.delete("sessionUser", user.id);
     return { id: user.id, sessionVersion: changed.sessionVersion };
   }
 }

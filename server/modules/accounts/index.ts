@@ -25,6 +25,7 @@ export function accountsModule(container: Container): AccountsModule {
     new SignInThrottle(db, counters),
     new ResetRequestThrottle(db, counters),
     emailOutbox(container),
+    container.cache,
     container.config.appUrl,
   );
   return { routes: accountsRoutes(service, container.rateLimits), sessionUsers: service };

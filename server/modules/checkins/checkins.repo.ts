@@ -17,6 +17,12 @@ export interface ScanKey {
   codeHash: string;
 }
 
+export interface CheckinTime {
+  checkedInAt: Date;
+  /** Whether this call checked the ticket in (else it was checked in before, at `checkedInAt`). */
+  first: boolean;
+}
+
 export interface StoredScan {
   codeHash: string;
   result: string | null;
@@ -67,16 +73,23 @@ export class CheckinsRepository {
   }
 
   /**
-   * The check-in time, or undefined when the ticket was already checked in:
-   * the primary key on ticket_id decides, never a read before the write.
+   * Checks the ticket in, in one statement: this check-in's time (`first`), or
+   * the time of the one before. The primary key on ticket_id decides, never a
+   * read before the write. Undefined only when another scan of the ticket
+   * committed during this statement, too late for its snapshot: read it then.
    */
-  async insertCheckin(db: Executor, ticketId: string, eventId: string, scannedBy: string): Promise<Date | undefined> {
-    const [row] = await db
-      .insert(checkins)
-      .values({ ticketId, eventId, scannedBy })
-      .onConflictDoNothing({ target: checkins.ticketId })
-      .returning({ checkedInAt: checkins.checkedInAt });
-    return row?.checkedInAt;
+  async checkIn(db: Executor, ticketId: string, eventId: string, scannedBy: string): Promise<CheckinTime | undefined> {
+    const result = await db.execute<{ checked_in_at: Date | string; first: boolean }>(sql`
+      with inserted as (
+        insert into ${checkins} (ticket_id, event_id, scanned_by) values (${ticketId}, ${eventId}, ${scannedBy})
+        on conflict (ticket_id) do nothing
+        returning checked_in_at
+      )
+      select checked_in_at, true as first from inserted
+      union all
+      select checked_in_at, false from ${checkins} where ticket_id = ${ticketId} and not exists (select from inserted)`);
+    const [row] = result.rows;
+    return row && { checkedInAt: new Date(row.checked_in_at), first: row.first };
   }
 
   async firstCheckin(db: Executor, ticketId: string): Promise<Date | undefined> {

@@ -5,7 +5,7 @@ import { AppError } from "../../core/app-error.ts";
 import type { Database, Executor } from "../../infra/db/client.ts";
 import type { EventAccess } from "../events/index.ts";
 import type { TicketCodes } from "../tickets/index.ts";
-import type { CheckinsRepository, ScanKey } from "./checkins.repo.ts";
+import type { CheckinTime, CheckinsRepository, ScanKey } from "./checkins.repo.ts";
 
 /** What a scan found. */
 export type ScanOutcome =
@@ -88,16 +88,24 @@ export class CheckinsService {
     if (stored && stored.codeHash !== key.codeHash) throw nonceReused();
   }
 
+  /** Two statements after the authorization: the ticket with its holder's name, then the check-in (or the one before). */
   private async admit(db: Executor, ticketId: string, eventId: string, staffId: string): Promise<ScanOutcome> {
     const found = await this.repo.findTicket(db, ticketId, eventId);
     // A validly signed code for a ticket that no longer exists (deleted with its holder's account, say).
     if (!found) return { result: "invalid", reason: "unknown_code" };
     if (found.ticket.status === "revoked") return { result: "invalid", reason: "revoked" };
-    const checkedInAt = await this.repo.insertCheckin(db, ticketId, eventId, staffId);
-    if (checkedInAt) return { result: "checked_in", ticket: found.ticket, memberName: found.memberName, checkedInAt };
-    const first = await this.repo.firstCheckin(db, ticketId);
-    if (!first) throw new Error("check-in conflicted but no check-in row was found");
-    return { result: "already_checked_in", memberName: found.memberName, firstCheckedInAt: first };
+    const { checkedInAt, first } =
+      (await this.repo.checkIn(db, ticketId, eventId, staffId)) ?? (await this.checkinOfRacingScan(db, ticketId));
+    const { ticket, memberName } = found;
+    if (first) return { result: "checked_in", ticket, memberName, checkedInAt };
+    return { result: "already_checked_in", memberName, firstCheckedInAt: checkedInAt };
+  }
+
+  /** The rare third statement: the other scan that checked the ticket in committed while this one's ran. */
+  private async checkinOfRacingScan(db: Executor, ticketId: string): Promise<CheckinTime> {
+    const checkedInAt = await this.repo.firstCheckin(db, ticketId);
+    if (!checkedInAt) throw new Error("check-in conflicted but no check-in row was found");
+    return { checkedInAt, first: false };
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { and, count, eq, isNull } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { UserDto } from "../../../shared/api/auth.ts";
 import type { EventDto, TicketDto } from "../../../shared/api/events.ts";
 import { checkinScans, checkins, tickets } from "../../../shared/schema/index.ts";
@@ -93,6 +94,30 @@ describe("check-in at the door", () => {
     expect(await checkinRows(event.id)).toBe(1);
     const [row] = await server.container.db.select().from(checkins).where(eq(checkins.ticketId, ticket.id));
     expect(row?.scannedBy).toBe(staff.id);
+  });
+
+  /** The SQL statements the server sends while `act` runs, through the real pool's clients (only counted, not altered). */
+  async function statementsDuring(act: () => Promise<unknown>): Promise<string[]> {
+    const query = vi.spyOn(pg.Client.prototype, "query");
+    try {
+      await act();
+      const texts = query.mock.calls.map(([config]) => (typeof config === "string" ? config : (config as { text: string }).text));
+      // The breaker's periodic `select 1`, and sessions when this run has no Redis, are no part of a scan.
+      return texts.filter((text) => text !== "select 1" && !/"?sessions"?/.test(text));
+    } finally {
+      query.mockRestore();
+    }
+  }
+
+  it("answers a scan of a signed-in scanner in three statements: the authorization, the ticket, the check-in (or the first one)", async () => {
+    const event = await createEvent(admin, community);
+    const ticket = await takeTicket(member, event.id);
+    // The scanner's session user is in the cache after any request.
+    expect((await stats(staff, event.id)).status).toBe(200);
+    const first = await statementsDuring(async () => expect((await scan(staff, event.id, { code: ticket.code })).status).toBe(201));
+    const again = await statementsDuring(async () => expect((await scan(staff, event.id, { code: ticket.code })).status).toBe(200));
+    expect(first).toHaveLength(3);
+    expect(again).toHaveLength(3);
   });
 
   it("answers a repeated nonce with the first answer, byte for byte and status included; a new nonce is a new scan", async () => {

@@ -3,6 +3,7 @@ import type { CommunityRow } from "../../../shared/schema/index.ts";
 import type { Executor, Transaction } from "../../infra/db/client.ts";
 import { AppError } from "../../core/app-error.ts";
 import type { CommunitiesRepository, CommunityRef } from "./communities.repo.ts";
+import type { CommunityCache } from "./community-cache.ts";
 import { authorize, type Action } from "./policy.ts";
 
 export interface CommunityMember {
@@ -16,7 +17,10 @@ export interface CommunityMember {
  * does not exist, so nothing (not even existence) leaks to outsiders.
  */
 export class CommunityAccess {
-  constructor(private readonly repo: CommunitiesRepository) {}
+  constructor(
+    private readonly repo: CommunitiesRepository,
+    private readonly cached: CommunityCache,
+  ) {}
 
   /** The community with the caller's role, in one query; 404 for outsiders and unknown slugs alike. */
   async memberOf(db: Executor, where: CommunityRef, userId: string): Promise<CommunityMember> {
@@ -28,6 +32,18 @@ export class CommunityAccess {
     const member = await this.memberOf(db, where, userId);
     authorize(member.role, action);
     return member;
+  }
+
+  /**
+   * authorize's check from the cache, for the hot paths that need only the community's id and the role (the members
+   * page): no query when both are cached. The same 404 and 403.
+   */
+  async authorizeFromCache(slug: string, userId: string, action: Action): Promise<{ communityId: string; role: Role }> {
+    const community = await this.cached.profile(slug);
+    const role = community && (await this.cached.role(community.id, userId));
+    if (!community || !role) throw AppError.notFound("community");
+    authorize(role, action);
+    return { communityId: community.id, role };
   }
 
   /**

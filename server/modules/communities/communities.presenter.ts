@@ -1,9 +1,9 @@
 import type { CommunityDto, MemberDto, MembershipDto, MyCommunityDto, NewsDto } from "../../../shared/api/communities.ts";
-import type { CommunityRow, MembershipRow, NewsRow } from "../../../shared/schema/index.ts";
-import type { MemberRow } from "./communities.repo.ts";
+import type { MembershipRow, NewsRow } from "../../../shared/schema/index.ts";
+import type { CommunityProfile, MemberRow } from "./communities.repo.ts";
 import type { MyCommunityRow } from "./communities.service.ts";
 
-export function presentCommunity(row: CommunityRow): CommunityDto {
+export function presentCommunity(row: CommunityProfile): CommunityDto {
   return {
     id: row.id,
     slug: row.slug,

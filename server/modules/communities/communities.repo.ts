@@ -24,6 +24,19 @@ export interface MemberRow {
   duesPaidUntil?: Date | null | undefined;
 }
 
+/** What anyone may read of a community: plain values, which the cache keeps as they are. */
+export type CommunityProfile = Pick<CommunityRow, "id" | "slug" | "name" | "description" | "memberCount" | "plan" | "joinPolicy">;
+
+const PROFILE_COLUMNS = {
+  id: communities.id,
+  slug: communities.slug,
+  name: communities.name,
+  description: communities.description,
+  memberCount: communities.memberCount,
+  plan: communities.plan,
+  joinPolicy: communities.joinPolicy,
+};
+
 /** A community by slug or by id. */
 export type CommunityRef = { slug: string } | { id: string };
 
@@ -54,9 +67,18 @@ export class CommunitiesRepository {
     return row;
   }
 
-  async find(db: Executor, where: CommunityRef): Promise<CommunityRow | undefined> {
-    const [row] = await db.select().from(communities).where(matching(where)).limit(1);
+  async findProfile(db: Executor, slug: string): Promise<CommunityProfile | undefined> {
+    const [row] = await db.select(PROFILE_COLUMNS).from(communities).where(eq(communities.slug, slug)).limit(1);
     return row;
+  }
+
+  async findRole(db: Executor, communityId: string, userId: string): Promise<Role | undefined> {
+    const [row] = await db
+      .select({ role: memberships.role })
+      .from(memberships)
+      .where(and(eq(memberships.communityId, communityId), eq(memberships.userId, userId)))
+      .limit(1);
+    return row?.role;
   }
 
   /** The community with the user's role in it, in one query; undefined when either is missing. */

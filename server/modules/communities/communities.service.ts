@@ -8,7 +8,8 @@ import { AppError } from "../../core/app-error.ts";
 import { cursorKind, decodeCursor, toPage } from "../../core/pagination.ts";
 import { timestampIdCursor } from "../../infra/db/keyset.ts";
 import type { CommunityAccess } from "./access.ts";
-import type { CommunitiesRepository, MemberRow } from "./communities.repo.ts";
+import type { CommunitiesRepository, CommunityProfile, MemberRow } from "./communities.repo.ts";
+import type { CommunityCache } from "./community-cache.ts";
 import type { PlansService } from "../plans/index.ts";
 import { authorize, authorizeRoleChange, can } from "./policy.ts";
 import { alternativeSlug, slugFromName } from "./slug.ts";
@@ -32,6 +33,7 @@ export class CommunitiesService {
     private readonly db: Database,
     private readonly repo: CommunitiesRepository,
     private readonly access: CommunityAccess,
+    private readonly cached: CommunityCache,
     private readonly membershipEnded: MembershipEndedHook,
     private readonly plans: PlansService,
   ) {}
@@ -63,8 +65,8 @@ export class CommunitiesService {
     });
   }
 
-  async publicProfile(slug: string): Promise<CommunityRow> {
-    const community = await this.repo.find(this.db, { slug });
+  async publicProfile(slug: string): Promise<CommunityProfile> {
+    const community = await this.cached.profile(slug);
     if (!community) throw AppError.notFound("community");
     return community;
   }
@@ -73,21 +75,24 @@ export class CommunitiesService {
     const { community } = await this.access.authorize(this.db, { slug }, actor.id, "updateCommunity");
     const updated = await this.repo.update(this.db, community.id, changes);
     if (!updated) throw AppError.notFound("community");
+    await this.cached.forgetProfile(slug);
     return updated;
   }
 
   /** Joining is open only to communities whose policy says so; others add members by invitation. */
   async join(actor: Actor, slug: string): Promise<MembershipRow> {
-    return this.db.transaction(async (tx) => {
+    const membership = await this.db.transaction(async (tx) => {
       const community = await this.repo.lock(tx, { slug });
       if (!community) throw AppError.notFound("community");
       if (community.joinPolicy !== "open") throw new AppError("forbidden", "this community admits members by invitation only");
       return this.addMembership(tx, community, actor, "member");
     });
+    await this.forgetMembership(slug, membership);
+    return membership;
   }
 
   async addMember(actor: Actor, slug: string, email: string, role: Role): Promise<MembershipRow> {
-    return this.db.transaction(async (tx) => {
+    const membership = await this.db.transaction(async (tx) => {
       const { community, role: actorRole } = await this.access.lockedMemberOf(tx, { slug }, actor.id);
       authorizeRoleChange(actorRole, undefined, role);
       const user = await this.repo.findUserByEmail(tx, email);
@@ -98,13 +103,16 @@ export class CommunitiesService {
       }
       return this.addMembership(tx, community, user, role);
     });
+    await this.forgetMembership(slug, membership);
+    return membership;
   }
 
+  /** The session, the role from the cache, then this page in one query. */
   async members(actor: Actor, slug: string, query: MembersQuery): Promise<Page<MemberRow>> {
-    const { community, role } = await this.access.authorize(this.db, { slug }, actor.id, "read");
+    const { communityId, role } = await this.access.authorizeFromCache(slug, actor.id, "read");
     const after = decodeCursor(MEMBERS_CURSOR, query.cursor);
     const rows = await this.repo.membersPage(this.db, {
-      communityId: community.id,
+      communityId,
       limit: query.limit,
       after: after && { name: after[0], userId: after[1] },
       search: query.q,
@@ -129,7 +137,7 @@ export class CommunitiesService {
   }
 
   async changeRole(actor: Actor, slug: string, userId: string, role: Role): Promise<MembershipRow> {
-    return this.db.transaction(async (tx) => {
+    const membership = await this.db.transaction(async (tx) => {
       const { community, role: actorRole } = await this.access.lockedMemberOf(tx, { slug }, actor.id);
       authorize(actorRole, "manageMembers");
       const target = await this.requireMembership(tx, community.id, userId);
@@ -137,6 +145,8 @@ export class CommunitiesService {
       if (target.role === "owner" && role !== "owner") await this.keepAnOwner(tx, community.id);
       return (await this.repo.setRole(tx, community.id, userId, role)) ?? target;
     });
+    await this.cached.forgetRole(membership.communityId, userId);
+    return membership;
   }
 
   /**
@@ -145,7 +155,7 @@ export class CommunitiesService {
    * in the same transaction (tickets module), their seats returned.
    */
   async removeMember(actor: Actor, slug: string, userId: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    const communityId = await this.db.transaction(async (tx) => {
       const { community, role: actorRole } = await this.access.lockedMemberOf(tx, { slug }, actor.id);
       if (userId !== actor.id) authorize(actorRole, "manageMembers");
       const target = await this.requireMembership(tx, community.id, userId);
@@ -156,7 +166,14 @@ export class CommunitiesService {
       await this.repo.deleteMembership(tx, community.id, userId);
       await this.repo.adjustMemberCount(tx, community.id, -1);
       await this.membershipEnded(tx, { communityId: community.id, userId });
+      return community.id;
     });
+    await this.forgetMembership(slug, { communityId, userId });
+  }
+
+  /** Once a membership's change has committed: the member count of the profile, and the role, are other ones now. */
+  private async forgetMembership(slug: string, membership: { communityId: string; userId: string }): Promise<void> {
+    await Promise.all([this.cached.forgetProfile(slug), this.cached.forgetRole(membership.communityId, membership.userId)]);
   }
 
   private async requireMembership(tx: Executor, communityId: string, userId: string) {

@@ -40,7 +40,8 @@ describe("payment flows through the API and Stripe's webhooks", () => {
     stripe = await FakeStripe.start();
     const env = { ...stripeEnv(stripe), DATABASE_URL: database.url };
     server = await startTestServer(env);
-    worker = await buildContainer(loadConfig(testEnv({ ...env, REDIS_URL: undefined })), "worker", log.logger);
+    // Beside the server as in production: the same Redis, which carries its cache invalidations (a plan change) to it.
+    worker = await buildContainer(loadConfig(testEnv(env)), "worker", log.logger);
     ({ runner } = await startJobRunner({
       pool: worker.pool,
       concurrency: 3,

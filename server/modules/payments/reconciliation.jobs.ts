@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineJob } from "../../jobs/job.ts";
-import { paymentsOf, withStripe } from "./stripe-events.jobs.ts";
+import { forgetProfiles, paymentsOf, withStripe } from "./stripe-events.jobs.ts";
 import { Reconciler } from "./reconciler.ts";
 import { StripeHandlers } from "./stripe-handlers.ts";
 import { Sweeper } from "./sweeper.ts";
@@ -31,6 +31,7 @@ export const sweepStripeStateJob = defineJob({
     const { client, settings } = paymentsOf(context);
     const handlers = new StripeHandlers(settings, context.emails);
     const swept = await new Sweeper(context.db, client, handlers, context.logger).sweep();
+    await forgetProfiles(context);
     context.logger.info(swept, "stripe state swept");
   },
 });

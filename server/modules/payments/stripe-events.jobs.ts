@@ -15,6 +15,15 @@ export function paymentsOf(context: JobContext): NonNullable<JobContext["stripe"
   return context.stripe;
 }
 
+/**
+ * A processed event (or the nightly repair) may have moved a community to another plan, which its public profile shows:
+ * the cached profiles are dropped once that has committed, every one of them since the profile is kept by slug. Such
+ * changes are rare next to the profile's reads.
+ */
+export async function forgetProfiles(context: JobContext): Promise<void> {
+  await context.cache.clear("community");
+}
+
 /** Processes one stored Stripe event (see EventProcessor); enqueued with the event, in the queue of its object. */
 export const processStripeEventJob = defineJob({
   name: "payments.process-stripe-event",
@@ -25,6 +34,7 @@ export const processStripeEventJob = defineJob({
     const handlers = new StripeHandlers(settings, context.emails);
     const processor = new EventProcessor(context.db, client, handlers, context.logger, enqueueProcessing);
     await processor.process(eventId, context.attempt);
+    await forgetProfiles(context);
   },
 });
 

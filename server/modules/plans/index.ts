@@ -1,5 +1,6 @@
 import type { Router } from "express";
 import type { Database } from "../../infra/db/client.ts";
+import type { Cache } from "../../infra/cache.ts";
 import { PlansRepository } from "./plans.repo.ts";
 import { plansRoutes } from "./plans.routes.ts";
 import { PlansService } from "./plans.service.ts";
@@ -13,7 +14,7 @@ export interface PlansModule {
 }
 
 /** Plans and their limits: /plans */
-export function plansModule(db: Database): PlansModule {
-  const service = new PlansService(db, new PlansRepository());
+export function plansModule(db: Database, cache: Cache): PlansModule {
+  const service = new PlansService(db, new PlansRepository(), cache);
   return { routes: plansRoutes(service), service };
 }

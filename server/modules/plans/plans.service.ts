@@ -2,6 +2,7 @@ import type { PlanLimitName } from "../../../shared/api/plans.ts";
 import type { PlanRow } from "../../../shared/schema/index.ts";
 import { AppError } from "../../core/app-error.ts";
 import type { Database, Executor } from "../../infra/db/client.ts";
+import type { Cache } from "../../infra/cache.ts";
 import type { PlansRepository } from "./plans.repo.ts";
 
 const LIMIT_OF: Record<PlanLimitName, (plan: PlanRow) => number | null> = {
@@ -15,10 +16,12 @@ export class PlansService {
   constructor(
     private readonly db: Database,
     private readonly repo: PlansRepository,
+    private readonly cache: Cache,
   ) {}
 
+  /** From the cache: the plans change by a migration, at a release, and the cache's TTL is an hour at most. */
   async list(): Promise<PlanRow[]> {
-    return this.repo.all(this.db);
+    return (await this.cache.get("plans", "all", () => this.repo.all(this.db))) ?? [];
   }
 
   /**
