@@ -25,8 +25,10 @@ export default defineConfig({
     hookTimeout: 90_000,
     pool: "forks",
     env: { NODE_ENV: "test" },
-    // Both projects share one pool: tests wait on Postgres, Redis and their clusters far more than they compute.
-    maxWorkers: 3,
+    // Both projects share one pool. Two files at a time: a whole cluster is five processes booting, and on a machine of two
+    // CPUs three of them at once starve each other enough that a database check gets no answer within its second (the
+    // breaker then rightly answers 503).
+    maxWorkers: 2,
     sequence: { sequencer: ProcessTestsFirst },
     projects: [
       {
