@@ -24,8 +24,9 @@ export interface TierPreset {
   /** Requests a second one instance serves in all before refusing with 429: a safety net far above normal traffic. */
   rateLimitGlobalPerS: number;
   /**
-   * Requests one web worker serves at once; more are refused with 503 `overloaded`. About 3 × the tier's pool per process
-   * on 2 CPUs: past that, requests only wait for a connection (docs/capacity.md, Load shedding).
+   * Requests one web worker serves at once; more are refused with 503 `overloaded`. The count mixes cached reads (served
+   * in milliseconds, dozens at once) with database-bound requests: it is set so that 100 busy connections on 2 workers,
+   * the analysis's peak, are never refused (docs/capacity.md, Load shedding).
    */
   maxInFlightPerWorker: number;
   /** Event-loop delay (p99 over half a second, ms) above which a web worker refuses requests with 503 `overloaded`. */
@@ -42,7 +43,7 @@ export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
     maxConnectionsPerWorker: 512,
     bodyLimitKb: 100,
     rateLimitGlobalPerS: 300,
-    maxInFlightPerWorker: 16,
+    maxInFlightPerWorker: 64,
     maxEventLoopDelayMs: 200,
   },
   growth: {
@@ -54,7 +55,7 @@ export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
     maxConnectionsPerWorker: 1_024,
     bodyLimitKb: 100,
     rateLimitGlobalPerS: 1_000,
-    maxInFlightPerWorker: 32,
+    maxInFlightPerWorker: 128,
     maxEventLoopDelayMs: 200,
   },
   scale: {
@@ -66,7 +67,7 @@ export const TIER_PRESETS: Record<CapacityTier, TierPreset> = {
     maxConnectionsPerWorker: 4_096,
     bodyLimitKb: 100,
     rateLimitGlobalPerS: 4_000,
-    maxInFlightPerWorker: 64,
+    maxInFlightPerWorker: 256,
     maxEventLoopDelayMs: 200,
   },
 };
