@@ -77,6 +77,9 @@ async function serverBehindRelay(sessions: Sessions): Promise<{ server: TestServ
     REDIS_URL: sessions === "redis" ? redisUrl : undefined,
     // Shorter than the cut: the public profile is then served past its TTL, from the cache's grace period.
     CACHE_COMMUNITY_TTL_S: "1",
+    // Keys and invalidations of its own: another test's server clearing the profiles (a plan change does) would
+    // otherwise take the graced entry away mid-cut.
+    REDIS_KEY_PREFIX: `outage-${randomUUID()}:`,
   });
   return { server, relay };
 }
