@@ -19,6 +19,12 @@ export interface DatabaseCheck {
 /** The database is checked this often, and called down when a check gets no answer within the timeout. */
 const CHECK_INTERVAL_MS = 500;
 const CHECK_TIMEOUT_MS = 1_000;
+/**
+ * Checks in a row without an answer that open the breaker. One is not enough: a process starved of CPU for a second (a
+ * machine shared with others, a burst of work) sees its check late although the database answered; a dead database
+ * fails the next one too, half a second later.
+ */
+const FAILED_CHECKS_TO_OPEN = 2;
 /** An open breaker lets a check through this long after opening; its answer closes the breaker. */
 const TRIAL_AFTER_MS = 1_000;
 /** Failed connection attempts of requests that open the breaker without waiting for a check (if most attempts fail). */
@@ -66,6 +72,7 @@ export class DatabaseBreaker {
   #attempt: Promise<void> | undefined;
   #latest: Promise<DatabaseCheck> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #failedChecksInARow = 0;
 
   constructor(
     private readonly pool: DbPool,
@@ -175,14 +182,15 @@ export class DatabaseBreaker {
     this.#awaitingAnswer.clear();
   }
 
-  /** A check of the periodic round: the result is kept for health reports, and a failure opens the breaker. */
+  /** A check of the periodic round: the result is kept for health reports, and failures in a row open the breaker. */
   async #recordCheck(): Promise<DatabaseCheck> {
     const result = this.#check();
     // The first report waits for the first check; later ones get the last settled result at once.
     this.#latest ??= result;
     const check = await result;
     this.#latest = Promise.resolve(check);
-    if (check.status === "down" && this.#breaker.closed) {
+    this.#failedChecksInARow = check.status === "down" ? this.#failedChecksInARow + 1 : 0;
+    if (this.#failedChecksInARow >= FAILED_CHECKS_TO_OPEN && this.#breaker.closed) {
       this.#log("warn", "database check failed; breaker opens", { error: check.error });
       this.#breaker.open();
     }
