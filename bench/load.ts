@@ -3,7 +3,7 @@
 // request id); autocannon times every answer by status under one class, "all".
 import autocannon from "autocannon";
 import { addLatency, type LatencyBuckets } from "./latency.ts";
-import { runWrk, wrkAvailable, type LoadRequest } from "./wrk.ts";
+import { runWrk, wrkAvailable, type LoadRequest, type WrkResult } from "./wrk.ts";
 
 export type { LoadRequest } from "./wrk.ts";
 
@@ -32,17 +32,10 @@ export interface LoadSpec {
   durationS: number;
 }
 
-export interface LoadResult {
-  requests: number;
+/** What either load generator measured: wrk's result, with how many distinct requests it was given. */
+export interface LoadResult extends WrkResult {
   /** Distinct requests prepared (wrk), when they vary; fewer than `requests` means some were sent twice. */
   prepared: number | undefined;
-  reqPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
-  statuses: Record<string, number>;
-  /** Latency buckets by request class and status. */
-  timings: Record<string, Record<string, LatencyBuckets>>;
 }
 
 /** Longest load prepared request by request: a longer one (the soak) repeats its requests after that much. */
