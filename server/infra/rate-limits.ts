@@ -1,5 +1,4 @@
 import cluster from "node:cluster";
-import os from "node:os";
 import type { Redis } from "ioredis";
 import {
   RateLimiterCluster,
@@ -77,7 +76,12 @@ export class Limit {
 }
 
 export class RateLimits {
-  /** Every request an instance serves, all workers together: a safety net against floods, per second. */
+  /**
+   * Every request an instance serves, all workers together: a safety net against floods, per second. Counted in each
+   * web worker's memory, which holds its share of the allowance (the cluster deals connections out in turn): a net
+   * needs no shared count, and a shared one would put a round trip to Redis, and one key every request of the
+   * instance writes, in front of every request.
+   */
   readonly global: Limit;
   /** Anonymous requests per client address (an IPv6 /64), per minute. */
   readonly anonymous: Limit;
@@ -87,16 +91,18 @@ export class RateLimits {
   readonly passwordReset: Limit;
   /** Scans per staff member, per minute: door staff scan in bursts. */
   readonly checkin: Limit;
-  /** This instance's name in the global limit's counter: its host and its primary (or its own process run alone). */
-  readonly instance = `${os.hostname()}:${cluster.isWorker ? process.ppid : process.pid}`;
   readonly #perUser = new Map<number, Limit>();
 
   constructor(
     private readonly config: AppEnv["rateLimits"],
     private readonly makeLimiter: LimiterMaker,
+    /** The web workers of the instance, each counting its share of the global limit. */
+    sharedBy: number,
   ) {
     // Never blocks: a flood would otherwise refuse every client of the instance for the whole block.
-    this.global = this.#limit("global", config.globalPerS, 1, 0);
+    const globalShare: LimiterMaker = (_name, points, duration) =>
+      new RateLimiterMemory({ points: Math.ceil(points / sharedBy), duration });
+    this.global = this.#limit("global", config.globalPerS, 1, 0, globalShare);
     this.anonymous = this.#limit("per-ip", config.anonymousPerMin, 60);
     this.signIn = this.#limit("sign-in", config.authPerMin, 60);
     this.registration = this.#limit("registration", config.authPerMin, 60);
@@ -114,10 +120,10 @@ export class RateLimits {
     return limit;
   }
 
-  #limit(policy: string, allowance: number, windowS: number, blockS = this.config.blockS): Limit {
+  #limit(policy: string, allowance: number, windowS: number, blockS = this.config.blockS, makeLimiter = this.makeLimiter): Limit {
     const quota = Math.max(1, Math.round(allowance * this.config.multiplier));
     // The quota is part of the counters' names: a changed allowance starts afresh instead of meeting counts kept under another.
-    return new Limit(policy, quota, windowS, this.makeLimiter(`rl:${policy}:${quota}`, quota, windowS), blockS);
+    return new Limit(policy, quota, windowS, makeLimiter(`rl:${policy}:${quota}`, quota, windowS), blockS);
   }
 }
 
@@ -147,5 +153,5 @@ export function createRateLimits(config: AppEnv, redis: Redis | undefined): Rate
       return insured(new RateLimiterCluster({ timeoutMs: STORE_TIMEOUT_MS, keyPrefix, points, duration }), points, duration);
     return new RateLimiterMemory({ keyPrefix, points, duration });
   };
-  return new RateLimits(config.rateLimits, makeLimiter);
+  return new RateLimits(config.rateLimits, makeLimiter, sharedBy);
 }

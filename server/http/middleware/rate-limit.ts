@@ -48,7 +48,7 @@ function refuseIfOver(count: LimitCount): void {
 export function rateLimit(limits: RateLimits): RequestHandler {
   return async (req, res, next) => {
     const [client, key] = req.user ? [limits.perUser(req.user.requestsPerMinute), req.user.id] : [limits.anonymous, addressKey(req.ip)];
-    const [instance, counted] = await Promise.all([limits.global.count(limits.instance), client.count(key)]);
+    const [instance, counted] = await Promise.all([limits.global.count("instance"), client.count(key)]);
     advertise(res, counted);
     refuseIfOver(instance);
     refuseIfOver(counted);
