@@ -1,6 +1,7 @@
 import type { Request, RequestHandler } from "express";
 import { AppError } from "../../core/app-error.ts";
 import { requestContext } from "../../core/request-context.ts";
+import { sessionOf } from "./session.ts";
 
 export interface AuthenticatedUser {
   id: string;
@@ -31,13 +32,15 @@ export interface SessionUserLookup {
  */
 export function authenticate(users: SessionUserLookup): RequestHandler {
   return async (req, _res, next) => {
-    const { userId, sessionVersion } = req.session;
-    if (!userId) return next();
+    const session = sessionOf(req);
+    const userId = session?.userId;
+    if (!session || !userId) return next();
+    const { sessionVersion } = session;
     const user = await users.findSessionUser(userId);
     if (!user || user.sessionVersion !== (sessionVersion ?? 0)) {
       // Not `destroy`, which leaves no `req.session` for a sign-in in this same request. A store that cannot delete
       // the stale session now is no reason to refuse the request: it is refused again, and deleted, next time.
-      await new Promise<void>((resolve) => req.session.regenerate(() => resolve()));
+      await new Promise<void>((resolve) => session.regenerate(() => resolve()));
       return next();
     }
     req.user = { id: user.id, email: user.email, name: user.name, requestsPerMinute: user.requestsPerMinute };

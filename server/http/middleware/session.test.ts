@@ -47,7 +47,8 @@ describe("a session store failing as the response ends", () => {
         logger: log.logger,
       }),
     );
-    app.get("/sign-in", (req, res) => {
+    // A POST, as signing in is: a GET without the session cookie carries no session.
+    app.post("/sign-in", (req, res) => {
       req.session.userId = "someone";
       res.json({ signedIn: true });
     });
@@ -65,10 +66,10 @@ describe("a session store failing as the response ends", () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  const get = (path: string, cookie?: string) =>
+  const send = (method: "GET" | "POST", path: string, cookie?: string) =>
     new Promise<Answer>((resolve, reject) => {
       http
-        .get(`${url}${path}`, { agent, headers: cookie ? { cookie } : {} }, (response) => {
+        .request(`${url}${path}`, { method, agent, headers: cookie ? { cookie } : {} }, (response) => {
           let body = "";
           response.on("data", (chunk: Buffer) => (body += chunk.toString()));
           response.on("end", () =>
@@ -80,14 +81,15 @@ describe("a session store failing as the response ends", () => {
             }),
           );
         })
-        .on("error", reject);
+        .on("error", reject)
+        .end();
     });
 
   it("keeps the error answer whole and its connection open, and logs the failure as JSON, never as a raw stack", async () => {
-    const signedIn = await get("/sign-in");
-    const missing = await get("/missing", signedIn.cookie);
+    const signedIn = await send("POST", "/sign-in");
+    const missing = await send("GET", "/missing", signedIn.cookie);
     await afterTheResponse();
-    const again = await get("/missing", signedIn.cookie);
+    const again = await send("GET", "/missing", signedIn.cookie);
     await afterTheResponse();
 
     expect(missing.status).toBe(404);
@@ -96,5 +98,56 @@ describe("a session store failing as the response ends", () => {
     expect(again.socket).toBe(signedIn.socket);
     expect(log.lines.filter((line) => line.msg === "session not saved after the response")).toHaveLength(2);
     expect(printed).toEqual([]);
+  });
+});
+
+/** Counts the store's reads: an anonymous read must not reach the store at all. */
+class CountingStore extends session.MemoryStore {
+  reads = 0;
+  override get(sid: string, callback: (error: unknown, session?: SessionData | null) => void): void {
+    this.reads += 1;
+    super.get(sid, callback);
+  }
+}
+
+describe("a read without the session cookie", () => {
+  const log = captureLog();
+  const store = new CountingStore();
+  let url: string;
+  let server: http.Server;
+  beforeAll(async () => {
+    const app = express();
+    app.use(
+      sessions({
+        store,
+        secrets: ["a-secret-that-is-long-enough-for-the-tests-0123"],
+        idleMs: 60_000,
+        maxAgeMs: 120_000,
+        secureCookie: false,
+        logger: log.logger,
+      }),
+    );
+    app.post("/sign-in", (req, res) => {
+      req.session.userId = "someone";
+      res.json({ signedIn: true });
+    });
+    app.get("/whoami", (req, res) => res.json({ userId: (req.session as SessionData | undefined)?.userId ?? null }));
+    server = app.listen(0);
+    await new Promise((resolve) => server.once("listening", resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+  it("skips the store and sets no cookie, while a read with the cookie still finds its session", async () => {
+    const anonymous = await fetch(`${url}/whoami`, { headers: { cookie: "theme=dark; xsid=other" } });
+    expect(await anonymous.json()).toEqual({ userId: null });
+    expect(anonymous.headers.get("set-cookie")).toBeNull();
+    expect(store.reads).toBe(0);
+
+    const signIn = await fetch(`${url}/sign-in`, { method: "POST" });
+    const cookie = signIn.headers.get("set-cookie")!.split(";")[0]!;
+    const signedIn = await fetch(`${url}/whoami`, { headers: { cookie: `theme=dark; ${cookie}` } });
+    expect(await signedIn.json()).toEqual({ userId: "someone" });
+    expect(store.reads).toBe(1);
   });
 });

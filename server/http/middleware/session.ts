@@ -1,5 +1,5 @@
 import session, { type Store } from "express-session";
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
 import type { Logger } from "pino";
 import { AppError } from "../../core/app-error.ts";
 
@@ -42,7 +42,27 @@ export function sessions(options: SessionOptions): RequestHandler[] {
     unset: "keep",
     cookie: { httpOnly: true, sameSite: "lax", secure: options.secureCookie, maxAge: options.idleMs },
   });
-  return [storeFailuresAsUnavailable(cookieSessions, options.logger), absoluteExpiry(options.maxAgeMs)];
+  return [onlyWithSession(storeFailuresAsUnavailable(cookieSessions, options.logger)), absoluteExpiry(options.maxAgeMs)];
+}
+
+const SESSION_COOKIE_SENT = new RegExp(`(?:^|;)\\s*${SESSION_COOKIE}=`);
+
+/**
+ * A GET or HEAD without the session cookie has no session to read and starts none (signing in is a POST): it leaves
+ * `req.session` unset rather than pay for a session id drawn and hashed for nothing, as express-session would on
+ * every anonymous read. Read it through `sessionOf`.
+ */
+function onlyWithSession(middleware: RequestHandler): RequestHandler {
+  return (req, res, next) => {
+    const safe = req.method === "GET" || req.method === "HEAD";
+    if (safe && !SESSION_COOKIE_SENT.test(req.headers.cookie ?? "")) return next();
+    middleware(req, res, next);
+  };
+}
+
+/** The request's session: none on a GET or HEAD that sent no session cookie. */
+export function sessionOf(req: Request): Request["session"] | undefined {
+  return req.session as Request["session"] | undefined;
 }
 
 /**
@@ -74,8 +94,9 @@ export function sessionStoreUnavailable(cause: unknown): AppError {
 
 function absoluteExpiry(maxAgeMs: number): RequestHandler {
   return (req, _res, next) => {
-    const createdAt = req.session.createdAt;
-    if (createdAt === undefined || Date.now() - createdAt < maxAgeMs) return next();
-    req.session.regenerate((error) => next(error));
+    const session = sessionOf(req);
+    const createdAt = session?.createdAt;
+    if (!session || createdAt === undefined || Date.now() - createdAt < maxAgeMs) return next();
+    session.regenerate((error) => next(error));
   };
 }
