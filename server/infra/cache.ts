@@ -27,8 +27,13 @@ const TTL_OF = {
 
 export type CacheName = keyof typeof TTL_OF;
 
-/** Bounds the LRU by bytes (maxMb), not by this count, which only has to be out of the way. */
-const MAX_ITEMS = 1_000_000;
+/**
+ * The LRU is bounded in bytes (maxMb) and in entries: it allocates its bookkeeping for every entry it may hold (about
+ * 50 bytes each) as soon as it is made, so the count follows the budget, one entry per 256 bytes of it (a profile or
+ * a signed-in user takes about that; many roles, smaller, reach the count first). A fixed million would take 40 MB of
+ * every process for nothing.
+ */
+const BYTES_PER_ENTRY = 256;
 
 /** After an error Redis is left alone this long: reads go to the LRU and the database without waiting on it. */
 const L2_BREAK = "10s";
@@ -57,7 +62,7 @@ export class Cache {
   constructor(options: CacheOptions) {
     const { settings, prefix, redis, peers } = options;
     const store = bentostore({ grace: `${settings.graceS}s`, l2CircuitBreakerDuration: L2_BREAK }).useL1Layer(
-      memoryDriver({ maxSize: `${settings.maxMb}mb`, maxItems: MAX_ITEMS }),
+      memoryDriver({ maxSize: `${settings.maxMb}mb`, maxItems: (settings.maxMb * 1024 * 1024) / BYTES_PER_ENTRY }),
     );
     if (redis) {
       store
