@@ -14,7 +14,6 @@ import { randomBytes } from "node:crypto";
 import { availableParallelism, cpus } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { Redis } from "ioredis";
 import { buildServer } from "../server/build.ts";
 import { planCapacity } from "../server/config/capacity.ts";
 import { printCapacityPlans } from "../server/config/capacity-report.ts";
@@ -24,7 +23,7 @@ import { freePort } from "../server/infra/free-port.ts";
 import { startProcess, stopAll, type RunningProcess } from "./cluster.ts";
 import { largestPassing, P95_LIMIT_MS, parseSteps, passes, runStep, type SignedInMember, type StepResult } from "./members.ts";
 import { codesNeeded, makeCommunity, seedDoor, signUpMembers, type BenchCommunity } from "./members-setup.ts";
-import { resolveBenchServices, type BenchServices } from "./services.ts";
+import { RATE_LIMITS_COUNT_ONLY, resolveBenchServices, type BenchServices } from "./services.ts";
 import { startBenchStripe, type BenchStripe } from "./stripe.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -47,7 +46,6 @@ interface Run {
   connectSecret: string;
   sessionSecret: string;
   ticketSigningKey: string;
-  redisKeyPrefix: string;
 }
 
 interface TierResult {
@@ -92,7 +90,7 @@ async function startProduct(run: Run, tier: CapacityTier): Promise<RunningProces
     ...run.stripe.env,
     STRIPE_CONNECT_WEBHOOK_SECRET: run.connectSecret,
     DATABASE_URL: run.services.databaseUrl,
-    ...(run.services.redisUrl ? { REDIS_URL: run.services.redisUrl, REDIS_KEY_PREFIX: run.redisKeyPrefix } : {}),
+    ...(run.services.redisUrl ? { REDIS_URL: run.services.redisUrl, REDIS_KEY_PREFIX: run.services.redisKeyPrefix } : {}),
     PORT: String(port),
     NODE_ENV: "production",
     SESSION_SECRET: run.sessionSecret,
@@ -105,7 +103,7 @@ async function startProduct(run: Run, tier: CapacityTier): Promise<RunningProces
     CAPACITY_TIER: tier,
     WEB_CONCURRENCY: String(workers),
     // Every simulated member comes from 127.0.0.1: per-client limits would measure the limiter, not the tier.
-    RATE_LIMIT_MULTIPLIER: "1000",
+    RATE_LIMIT_MULTIPLIER: RATE_LIMITS_COUNT_ONLY,
   };
   const product = await startProcess([process.execPath, "dist/server/entry/primary.js"], env, `http://127.0.0.1:${port}/api/health/live`, {
     cwd: ROOT,
@@ -229,19 +227,6 @@ function printParameters(options: Options, run: Run): void {
   console.log(`  sessions in ${run.services.redisUrl ? "Redis" : "Postgres (local mode, no Redis)"}; the bench's own database\n`);
 }
 
-/** The product's keys under this run's prefix, left by the sessions of its members. */
-async function dropRedisKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true });
-  await redis.connect();
-  try {
-    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>) {
-      if (keys.length > 0) await redis.unlink(...keys);
-    }
-  } finally {
-    redis.disconnect();
-  }
-}
-
 async function measure(): Promise<void> {
   const options = readOptions();
   const services = await resolveBenchServices();
@@ -256,12 +241,10 @@ async function measure(): Promise<void> {
     connectSecret: `whsec_${randomBytes(16).toString("hex")}`,
     sessionSecret: randomBytes(32).toString("hex"),
     ticketSigningKey: randomBytes(32).toString("hex"),
-    redisKeyPrefix: `${new URL(databaseUrl).pathname.slice(1)}:`,
   };
   const release = async () => {
     await stopAll();
     await run.stripe.fake.close();
-    if (services.redisUrl) await dropRedisKeys(services.redisUrl, run.redisKeyPrefix);
     await services.release();
   };
   stopOnSignals(release);

@@ -15,8 +15,8 @@
 // command, whitespace-split; e.g. "node --import tsx bench/baseline.ts"), BENCH_SOAK_S,
 // BENCH_GENERATOR=autocannon (autocannon even where wrk is installed).
 //
-// The product gets RATE_LIMIT_MULTIPLIER=1000: its rate limits are checked on every
-// request, as in production, but never reject the bench's few users.
+// The product gets RATE_LIMIT_MULTIPLIER=100000 (bench/services.ts): its rate limits are
+// checked on every request, as in production, but never reject the bench's few users.
 //
 // The product runs in production mode, so its session cookie is Secure: it gets
 // TRUST_PROXY=loopback and the bench sends X-Forwarded-Proto: https, as the
@@ -35,7 +35,7 @@ import { countOf, mergeBuckets, percentile } from "./latency.ts";
 import { budget, generator, runLoad, type LoadRequest, type LoadResult } from "./load.ts";
 import { printNotesAndChecks, printTable, writeJson, type ClassFigures, type Measurement, type TargetName } from "./report.ts";
 import { selectScenarios, scenarios, type Scenario, type ScenarioLoad, type SetupContext } from "./scenarios.ts";
-import { resolveBenchServices, type BenchServices } from "./services.ts";
+import { RATE_LIMITS_COUNT_ONLY, resolveBenchServices, type BenchServices } from "./services.ts";
 import { sampleGroup } from "./soak.ts";
 import { startBenchStripe, type BenchStripe } from "./stripe.ts";
 
@@ -111,7 +111,7 @@ async function readConfig(): Promise<Config> {
     ...process.env,
     ...stripe.env,
     ...(services.databaseUrl ? { DATABASE_URL: services.databaseUrl } : {}),
-    ...(services.redisUrl ? { REDIS_URL: services.redisUrl } : {}),
+    ...(services.redisUrl ? { REDIS_URL: services.redisUrl, REDIS_KEY_PREFIX: services.redisKeyPrefix } : {}),
     NODE_ENV: "production",
     SESSION_SECRET: randomBytes(32).toString("hex"),
     TICKET_SIGNING_KEY: randomBytes(32).toString("hex"),
@@ -119,8 +119,7 @@ async function readConfig(): Promise<Config> {
     TRUST_PROXY: "loopback",
     LOG_LEVEL: "warn",
     WEB_CONCURRENCY: String(workers),
-    // Every request is counted against its rate limits, as in production, and none is ever refused.
-    RATE_LIMIT_MULTIPLIER: "1000",
+    RATE_LIMIT_MULTIPLIER: RATE_LIMITS_COUNT_ONLY,
   };
   const { plan } = loadConfig(productEnv);
   return {

@@ -9,7 +9,7 @@ import autocannon from "autocannon";
 import { buildServer } from "../server/build.ts";
 import { freePort } from "../server/infra/free-port.ts";
 import { startProcess } from "./cluster.ts";
-import { resolveBenchServices } from "./services.ts";
+import { RATE_LIMITS_COUNT_ONLY, resolveBenchServices } from "./services.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const STEP_S = 5;
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
       PATH: process.env.PATH,
       DATABASE_URL: services.databaseUrl,
       REDIS_URL: services.redisUrl,
-      REDIS_KEY_PREFIX: `bench-steps-${port}:`,
+      REDIS_KEY_PREFIX: services.redisKeyPrefix,
       PORT: String(port),
       NODE_ENV: "test",
       SESSION_SECRET: randomBytes(32).toString("hex"),
@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       DB_CONNECTION_BUDGET: "27",
       SHED_MAX_IN_FLIGHT: MAX_IN_FLIGHT,
       SHED_MAX_EVENT_LOOP_DELAY_MS: "0",
-      RATE_LIMIT_MULTIPLIER: "1000",
+      RATE_LIMIT_MULTIPLIER: RATE_LIMITS_COUNT_ONLY,
     };
     const url = `http://127.0.0.1:${port}`;
     const product = await startProcess([process.execPath, "dist/server/entry/primary.js"], env, `${url}/api/health/live`, { cwd: ROOT });
