@@ -37,6 +37,8 @@ export interface Measurement {
   classes: ClassFigures[];
   /** Postgres transactions per request during the measured run (product and database ceiling). */
   transactionsPerRequest: number | undefined;
+  /** CPU time of the server's processes per answer during the measured run, in µs (Linux); none for the ceiling. */
+  cpuUsPerRequest: number | undefined;
   /** From the scenario's setup, read after the measured run, and from the run itself. */
   notes: string[];
 }
@@ -45,8 +47,7 @@ export interface Measurement {
 const MAX_UNEXPECTED_SHARE = 0.01;
 /**
  * A ceiling issuing this many more transactions per request than the product no longer issues what the product does
- * (the cache answering the session user or the role, say), and flatters it. The other way round is mostly the product's
- * background worker, counted with its requests (a few tenths on a busy machine, where the 300 requests take long).
+ * (the cache answering the session user or the role, say), and flatters it.
  */
 const MAX_TRANSACTION_EXCESS = 0.5;
 
@@ -79,6 +80,7 @@ export function printTable(results: readonly Measurement[]): void {
     "p99 2xx",
     "non-2xx",
     "errors",
+    "CPU µs/req",
     "x hello-world",
     "p99 x h-w",
     "x database",
@@ -96,6 +98,7 @@ export function printTable(results: readonly Measurement[]): void {
       ms(m.p99AdmittedMs),
       String(m.non2xx),
       String(m.errors),
+      m.cpuUsPerRequest === undefined ? "" : String(Math.round(m.cpuUsPerRequest)),
       times(r.toBaseline),
       times(r.p99ToBaseline),
       times(r.toDatabase),

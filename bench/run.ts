@@ -30,6 +30,7 @@ import { buildServer } from "../server/build.ts";
 import { loadConfig } from "../server/config/env.ts";
 import { freePort } from "../server/infra/free-port.ts";
 import { startProcess, stopAll, type RunningProcess } from "./cluster.ts";
+import { cpuPerRequest } from "./cpu.ts";
 import { ceilingTransactions, measureDbCeiling, productTransactions, type DbWork } from "./db-ceiling.ts";
 import { countOf, mergeBuckets, percentile } from "./latency.ts";
 import { budget, generator, runLoad, type LoadRequest, type LoadResult } from "./load.ts";
@@ -275,7 +276,7 @@ async function measure(
       : undefined;
   // Unmeasured warm-up so JIT and connection setup don't count against whichever target goes first.
   if (warmupS > 0) await runLoad({ ...spec, durationS: warmupS });
-  const result = await runLoad({ ...spec, durationS: config.durationS });
+  const { result, cpuUsPerRequest } = await cpuPerRequest(server.pid, () => runLoad({ ...spec, durationS: config.durationS }));
   if (!server.isRunning()) {
     throw new Error(`${target} exited during "${scenario.name}"\n--- last output ---\n${server.outputTail()}`);
   }
@@ -309,6 +310,7 @@ async function measure(
     // One class is the whole row: its figures say nothing more.
     classes: Object.keys(result.timings).length > 1 ? classFigures(result, byClass) : [],
     transactionsPerRequest: transactions?.product,
+    cpuUsPerRequest,
     notes,
   };
   if (!load.dbCeiling || !databaseUrl) return [measured];
@@ -360,6 +362,7 @@ async function ceiling(
     statuses: {},
     classes: [],
     transactionsPerRequest: transactions,
+    cpuUsPerRequest: undefined,
     notes: [
       `database ceiling: ${work.calls} on a pg pool of ${config.productPoolMax} (the product's web pools together), ${connections} at once`,
     ],
