@@ -54,7 +54,7 @@ describe("the soak's memory summary", () => {
       const grown = atS < 60 ? atS : 60 + (atS - 60) / 60;
       return {
         atS,
-        rssMiB: new Map([
+        mib: new Map([
           [1, 100 + grown],
           [2, 80],
         ]),

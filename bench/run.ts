@@ -37,7 +37,7 @@ import { budget, generator, runLoad, type LoadRequest, type LoadResult } from ".
 import { printNotesAndChecks, printTable, writeJson, type ClassFigures, type Measurement, type TargetName } from "./report.ts";
 import { selectScenarios, scenarios, type Scenario, type ScenarioLoad, type SetupContext } from "./scenarios.ts";
 import { RATE_LIMITS_COUNT_ONLY, resolveBenchServices, type BenchServices } from "./services.ts";
-import { sampleGroup } from "./soak.ts";
+import { groupRss, instanceHeap, sampleMemory, type ProcessMemory } from "./soak.ts";
 import { startBenchStripe, type BenchStripe } from "./stripe.ts";
 
 type HttpTarget = Exclude<TargetName, "database">;
@@ -121,6 +121,8 @@ async function readConfig(): Promise<Config> {
     LOG_LEVEL: "warn",
     WEB_CONCURRENCY: String(workers),
     RATE_LIMIT_MULTIPLIER: RATE_LIMITS_COUNT_ONLY,
+    // The soak reads each process's heap from /api/metrics.
+    OPS_TOKEN: randomBytes(24).toString("hex"),
   };
   const { plan } = loadConfig(productEnv);
   return {
@@ -530,7 +532,8 @@ async function soak(config: Config): Promise<number> {
   const product = await startProduct(config);
   try {
     const load = await loadFor("product", product, scenario, config, 0);
-    const sampler = sampleGroup(product.pid, SOAK_SAMPLE_S);
+    const rss = sampleMemory(groupRss(product.pid), SOAK_SAMPLE_S);
+    const heap = sampleMemory(instanceHeap(product.url, config.productEnv.OPS_TOKEN!), SOAK_SAMPLE_S);
     console.error(`soak: ${scenario.name} for ${config.soakS} s, memory sampled every ${SOAK_SAMPLE_S} s`);
     const result = await runLoad({
       url: product.url,
@@ -540,7 +543,7 @@ async function soak(config: Config): Promise<number> {
       connections: config.connections,
       durationS: config.soakS,
     });
-    const memory = await sampler.stop();
+    const memory = { rss: await rss.stop(), heapUsed: await heap.stop() };
     if (!product.isRunning()) throw new Error(`the product exited during the soak\n--- last output ---\n${product.outputTail()}`);
     console.log(
       `\nSoak: ${Math.round(result.reqPerSec).toLocaleString("en-US")} req/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, ${result.errors} errors`,
@@ -555,17 +558,22 @@ async function soak(config: Config): Promise<number> {
         `  ${result.prepared.toLocaleString("en-US")} requests prepared for ${result.requests.toLocaleString("en-US")} sent: scans repeat (200, not 201), webhooks are redelivered`,
       );
     }
-    console.log("\nRSS per process (MiB; slope by least squares after the first minute)");
-    for (const p of memory) {
-      console.log(
-        `  pid ${p.pid}  first ${p.firstMiB.toFixed(1)}  last ${p.lastMiB.toFixed(1)}  max ${p.maxMiB.toFixed(1)}  ` +
-          `slope ${p.slopeMiBPerMin >= 0 ? "+" : ""}${p.slopeMiBPerMin.toFixed(2)} MiB/min  (${p.samples} samples)  ${p.command.slice(0, 60)}`,
-      );
-    }
+    printMemory("RSS per process", memory.rss);
+    printMemory("V8 heap in use per process, from /api/metrics", memory.heapUsed);
     if (config.jsonFile) await writeJson(config.jsonFile, parametersOf(config), [], { soak: { result, memory } });
     return 0;
   } finally {
     await stopAll();
+  }
+}
+
+function printMemory(title: string, processes: readonly ProcessMemory[]): void {
+  console.log(`\n${title} (MiB; slope by least squares after the first minute)`);
+  for (const p of processes) {
+    console.log(
+      `  pid ${p.pid}  first ${p.firstMiB.toFixed(1)}  last ${p.lastMiB.toFixed(1)}  max ${p.maxMiB.toFixed(1)}  ` +
+        `slope ${p.slopeMiBPerMin >= 0 ? "+" : ""}${p.slopeMiBPerMin.toFixed(2)} MiB/min  (${p.samples} samples)  ${p.command.slice(0, 60)}`,
+    );
   }
 }
 

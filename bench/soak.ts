@@ -1,14 +1,16 @@
-// Memory of the product's processes under a long load: the resident set size (RSS) of every process of its group,
-// sampled with ps, and per process the first, last and largest sample and the slope of a least-squares line through
-// them. Flat memory is a slope near zero once the first minute's growth (JIT, pools, caches filling) is over.
+// Memory of the product's processes under a long load, two ways: the resident set size (RSS) of every process of its
+// group, sampled with ps, and the V8 heap each process reports in /api/metrics (`nodejs_heap_size_used_bytes`, by role
+// and pid). For each, per process, the first, last and largest sample and the slope of a least-squares line through
+// them. Flat memory is a slope near zero once the first minute's growth (JIT, pools, caches filling) is over; RSS
+// swings with the heap's collections and gives pages back late, the heap in use says more about a leak.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
 export interface MemorySample {
   /** Seconds since sampling began. */
   atS: number;
-  /** pid → RSS in MiB. */
-  rssMiB: Map<number, number>;
+  /** pid → MiB. */
+  mib: Map<number, number>;
 }
 
 export interface ProcessMemory {
@@ -22,14 +24,33 @@ export interface ProcessMemory {
   slopeMiBPerMin: number;
 }
 
+/** One reading of every process: its pid, a figure in MiB, and what the process is. */
+export type MemoryReader = () => Promise<Array<{ pid: number; mib: number; command: string }>>;
+
 /** RSS of every process in process group `pgid`, with its command line. */
-export async function groupMemory(pgid: number): Promise<Array<{ pid: number; rssMiB: number; command: string }>> {
-  const { stdout } = await promisify(execFile)("ps", ["-e", "-o", "pid=,pgid=,rss=,args="]);
-  return stdout
-    .split("\n")
-    .map((line) => line.trim().split(/\s+/))
-    .filter(([, group]) => Number(group) === pgid)
-    .map(([pid, , rss, ...args]) => ({ pid: Number(pid), rssMiB: Number(rss) / 1024, command: args.join(" ") }));
+export function groupRss(pgid: number): MemoryReader {
+  return async () => {
+    const { stdout } = await promisify(execFile)("ps", ["-e", "-o", "pid=,pgid=,rss=,args="]);
+    return stdout
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([, group]) => Number(group) === pgid)
+      .map(([pid, , rss, ...args]) => ({ pid: Number(pid), mib: Number(rss) / 1024, command: args.join(" ") }));
+  };
+}
+
+const HEAP_USED = /^nodejs_heap_size_used_bytes\{(?=[^}]*role="([^"]+)")(?=[^}]*pid="(\d+)")[^}]*\} (\S+)$/;
+
+/** The heap in use of every process of the instance at `origin`, as its metrics give it (needs its OPS_TOKEN). */
+export function instanceHeap(origin: string, opsToken: string): MemoryReader {
+  return async () => {
+    const response = await fetch(`${origin}/api/metrics`, { headers: { authorization: `Bearer ${opsToken}` } });
+    if (!response.ok) throw new Error(`GET /api/metrics answered ${response.status}`);
+    return (await response.text()).split("\n").flatMap((line) => {
+      const [, role, pid, bytes] = HEAP_USED.exec(line) ?? [];
+      return role ? [{ pid: Number(pid), mib: Number(bytes) / 2 ** 20, command: role }] : [];
+    });
+  };
 }
 
 /** Least-squares slope of y over x; 0 with fewer than two points. */
@@ -42,15 +63,15 @@ export function slope(points: ReadonlyArray<{ x: number; y: number }>): number {
   return variance === 0 ? 0 : covariance / variance;
 }
 
-/** Samples the group every `everyS` seconds until `stop()` is called; returns the summary per process. */
-export function sampleGroup(pgid: number, everyS: number): { stop: () => Promise<ProcessMemory[]> } {
+/** Reads every `everyS` seconds until `stop()` is called; returns the summary per process. */
+export function sampleMemory(read: MemoryReader, everyS: number): { stop: () => Promise<ProcessMemory[]> } {
   const started = performance.now();
   const samples: MemorySample[] = [];
   const commands = new Map<number, string>();
   const take = async () => {
-    const processes = await groupMemory(pgid);
+    const processes = await read();
     for (const p of processes) commands.set(p.pid, p.command);
-    samples.push({ atS: (performance.now() - started) / 1000, rssMiB: new Map(processes.map((p) => [p.pid, p.rssMiB])) });
+    samples.push({ atS: (performance.now() - started) / 1000, mib: new Map(processes.map((p) => [p.pid, p.mib])) });
   };
   let pending = take();
   const timer = setInterval(() => {
@@ -68,7 +89,7 @@ export function sampleGroup(pgid: number, everyS: number): { stop: () => Promise
 /** Per process: first/last/max, and the slope over the samples from `settleS` on (the first minute by default). */
 export function summarize(samples: readonly MemorySample[], commands: ReadonlyMap<number, string>, settleS: number): ProcessMemory[] {
   return [...commands].map(([pid, command]) => {
-    const own = samples.flatMap((s) => (s.rssMiB.has(pid) ? [{ x: s.atS / 60, y: s.rssMiB.get(pid)! }] : []));
+    const own = samples.flatMap((s) => (s.mib.has(pid) ? [{ x: s.atS / 60, y: s.mib.get(pid)! }] : []));
     const settled = own.filter((p) => p.x * 60 >= settleS);
     return {
       pid,
