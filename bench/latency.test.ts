@@ -70,6 +70,7 @@ describe("the soak's memory summary", () => {
     );
     expect(growing).toMatchObject({ pid: 1, samples: 19, firstMiB: 100, lastMiB: 162 });
     expect(growing!.slopeMiBPerMin).toBeCloseTo(1, 5);
+    expect(flat!.floorPerMinuteMiB).toEqual([80, 80, 80, 80]);
     expect(flat!.slopeMiBPerMin).toBe(0);
     expect(slope([{ x: 0, y: 1 }])).toBe(0);
   });

@@ -572,7 +572,8 @@ function printMemory(title: string, processes: readonly ProcessMemory[]): void {
   for (const p of processes) {
     console.log(
       `  pid ${p.pid}  first ${p.firstMiB.toFixed(1)}  last ${p.lastMiB.toFixed(1)}  max ${p.maxMiB.toFixed(1)}  ` +
-        `slope ${p.slopeMiBPerMin >= 0 ? "+" : ""}${p.slopeMiBPerMin.toFixed(2)} MiB/min  (${p.samples} samples)  ${p.command.slice(0, 60)}`,
+        `slope ${p.slopeMiBPerMin >= 0 ? "+" : ""}${p.slopeMiBPerMin.toFixed(2)} MiB/min  ` +
+        `floor per minute ${p.floorPerMinuteMiB.map((floor) => floor.toFixed(1)).join(", ")}  (${p.samples} samples)  ${p.command.slice(0, 60)}`,
     );
   }
 }

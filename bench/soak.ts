@@ -22,6 +22,11 @@ export interface ProcessMemory {
   maxMiB: number;
   /** MiB per minute, least squares over the samples taken after the warm-up. */
   slopeMiBPerMin: number;
+  /**
+   * The lowest sample of each whole minute: what is left after the collections. A leak raises it minute after minute,
+   * where the samples themselves swing with the collections by more than a leak adds in a few minutes.
+   */
+  floorPerMinuteMiB: number[];
 }
 
 /** One reading of every process: its pid, a figure in MiB, and what the process is. */
@@ -86,6 +91,15 @@ export function sampleMemory(read: MemoryReader, everyS: number): { stop: () => 
   };
 }
 
+function floorPerMinute(points: ReadonlyArray<{ x: number; y: number }>): number[] {
+  const floors: number[] = [];
+  for (const { x, y } of points) {
+    const minute = Math.floor(x);
+    floors[minute] = Math.min(floors[minute] ?? Infinity, y);
+  }
+  return floors.filter((floor) => floor !== undefined);
+}
+
 /** Per process: first/last/max, and the slope over the samples from `settleS` on (the first minute by default). */
 export function summarize(samples: readonly MemorySample[], commands: ReadonlyMap<number, string>, settleS: number): ProcessMemory[] {
   return [...commands].map(([pid, command]) => {
@@ -99,6 +113,7 @@ export function summarize(samples: readonly MemorySample[], commands: ReadonlyMa
       lastMiB: own[own.length - 1]?.y ?? 0,
       maxMiB: Math.max(0, ...own.map((p) => p.y)),
       slopeMiBPerMin: slope(settled.length >= 2 ? settled : own),
+      floorPerMinuteMiB: floorPerMinute(own),
     };
   });
 }
