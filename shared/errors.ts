@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   unsupported_media_type: 415,
   /** A scanned ticket code that does not admit to this event (the body also carries `result: "invalid"` and `reason`). */
   invalid_ticket: 422,
+  /** A scanned door code that is forged, of another event, or too old (self check-in; `result: "invalid"` and `reason` too). */
+  invalid_door_code: 422,
   rate_limited: 429,
   internal: 500,
   overloaded: 503,

@@ -87,6 +87,8 @@ describe("junk input on every route", () => {
     await server.container.db.insert(stripeEvents).values([stripeEvent(`evt_${randomUUID()}`), stripeEvent(`evt_${randomUUID()}`)]);
     params = { slug: community.slug, eventId: event.id, ticketId: ticket.id, userId: member.id, id: `evt_${randomUUID()}` };
     samples.set("POST /api/events/:eventId/checkins", () => ({ code: ticket.code, nonce: "n-1" }));
+    const door = (await (await owner.client.get(`/api/events/${event.id}/door-code`)).json()) as { code: string };
+    samples.set("POST /api/events/:eventId/self-checkin", () => ({ doorCode: door.code, nonce: "n-2" }));
     for (const route of routes.filter((entry) => entry.method === "GET" && entry.schemas.query)) {
       const page = (await (await owner.client.get(`${fill(route.path)}?limit=1`)).json()) as Page<unknown>;
       if (page.nextCursor) cursors.set(key(route), page.nextCursor);

@@ -241,6 +241,25 @@ describe("tenant isolation", () => {
       expected: { anonymous: 401, outsider: 404, member: 403, admin: 201 },
     },
     {
+      route: "GET /api/events/:eventId/door-code",
+      prepare: async () => ({ path: `/api/events/${event.id}/door-code` }),
+      expected: { anonymous: 401, outsider: 404, member: 403, admin: 200 },
+    },
+    {
+      route: "POST /api/events/:eventId/self-checkin",
+      prepare: async () => ({
+        path: `/api/events/${event.id}/self-checkin`,
+        body: { doorCode: (await json<{ code: string }>(await admin.client.get(`/api/events/${event.id}/door-code`))).code },
+      }),
+      // Past the access check, neither holds a ticket to this event.
+      expected: { anonymous: 401, outsider: 404, member: 409, admin: 409 },
+    },
+    {
+      route: "GET /api/communities/:slug/membership",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/membership` }),
+      expected: { anonymous: 401, outsider: 404, member: 200, admin: 200 },
+    },
+    {
       route: "GET /api/events/:eventId/checkins/stats",
       prepare: async () => ({ path: `/api/events/${event.id}/checkins/stats` }),
       expected: { anonymous: 401, outsider: 404, member: 403, admin: 200 },

@@ -63,6 +63,11 @@ export interface MemberDto {
   duesPaidUntil?: string | null;
 }
 
+/** `GET /api/communities/:slug/membership`: the caller's own place in the community. */
+export interface MyMembershipResponse {
+  membership: { role: Role };
+}
+
 export interface MembershipDto {
   communityId: string;
   userId: string;

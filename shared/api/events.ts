@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { ErrorBody } from "../errors.ts";
+import type { Role } from "./communities.ts";
 import { isoDateTime as isoDate } from "./dates.ts";
 import { line, requiredLine } from "./text.ts";
 
@@ -37,6 +38,12 @@ export interface EventResponse {
   event: EventDto;
 }
 
+/** `GET /api/events/:eventId`: the event, the community it belongs to and the caller's role there. */
+export interface EventPageResponse extends EventResponse {
+  community: { slug: string; name: string };
+  role: Role;
+}
+
 export const TICKET_STATUSES = ["valid", "revoked"] as const;
 
 export interface TicketDto {
@@ -63,7 +70,24 @@ export const checkinBody = z.object({
 });
 export type CheckinBody = z.infer<typeof checkinBody>;
 
-export const INVALID_REASONS = ["unknown_code", "wrong_event", "revoked"] as const;
+/** A member's scan of the event's door code (self check-in): the same answers as a staff scan of their ticket. */
+export const selfCheckinBody = z.object({
+  doorCode: requiredLine(200),
+  /** Chosen by the member's app per scan; a retry with the same nonce gets the same answer. */
+  nonce: requiredLine(100).optional(),
+});
+export type SelfCheckinBody = z.infer<typeof selfCheckinBody>;
+
+/** The event's door code, for the display at the entrance (staff). */
+export interface DoorCodeResponse {
+  code: string;
+  /** When the code stops admitting. */
+  expiresAt: string;
+  /** When the display should fetch and show the next code. */
+  refreshAt: string;
+}
+
+export const INVALID_REASONS = ["unknown_code", "wrong_event", "revoked", "door_code_expired", "door_code_invalid"] as const;
 
 export type InvalidReason = (typeof INVALID_REASONS)[number];
 

@@ -57,6 +57,19 @@ describe("CSRF protection", () => {
     }
   });
 
+  it("lets a page of the server itself through (its own scheme and Host), not another port or host of the same machine", async () => {
+    const own = new URL(server.url);
+    const response = await send("POST", "/api/auth/register", json({ origin: own.origin }), JSON.stringify(registration()));
+    expect(response.status).toBe(201);
+    for (const origin of [
+      `http://${own.hostname}:${Number(own.port) + 1}`,
+      `https://${own.host}`,
+      `http://localhost.evil.example:${own.port}`,
+    ]) {
+      await expectRefused(await send("POST", "/api/auth/register", json({ origin }), JSON.stringify(registration())), 403, "forbidden");
+    }
+  });
+
   it("judges by the Referer when there is no Origin", async () => {
     const foreign = await send("POST", "/api/auth/register", json({ referer: `${FOREIGN_ORIGIN}/page` }), JSON.stringify(registration()));
     await expectRefused(foreign, 403, "forbidden");

@@ -8,7 +8,11 @@ const INVALID_MESSAGES: Record<InvalidReason, string> = {
   unknown_code: "code: not a ticket code of this platform",
   wrong_event: "code: the ticket is for another event",
   revoked: "code: the ticket was revoked",
+  door_code_expired: "doorCode: the code at the entrance has changed since it was scanned; scan it again",
+  door_code_invalid: "doorCode: not the door code of this event",
 };
+
+const DOOR_CODE_REASONS: ReadonlySet<InvalidReason> = new Set(["door_code_expired", "door_code_invalid"]);
 
 /** The status of each kind of answer: the route's choice, the same for a fresh answer and a replayed one. */
 export const SCAN_STATUS: Record<ScanResult, number> = { checked_in: 201, already_checked_in: 200, invalid: 422 };
@@ -34,7 +38,8 @@ export function presentScan(outcome: ScanOutcome, codes: TicketCodes): CheckinRe
         member: { name: outcome.memberName },
       };
     case "invalid": {
-      const error = new AppError("invalid_ticket", INVALID_MESSAGES[outcome.reason], { extra: { reason: outcome.reason } });
+      const code = DOOR_CODE_REASONS.has(outcome.reason) ? "invalid_door_code" : "invalid_ticket";
+      const error = new AppError(code, INVALID_MESSAGES[outcome.reason], { extra: { reason: outcome.reason } });
       return { result: "invalid", reason: outcome.reason, ...errorBody(error) } as InvalidCheckinBody;
     }
   }

@@ -1,4 +1,4 @@
-import { and, count, eq, lt, sql } from "drizzle-orm";
+import { and, count, eq, lt, sql, type SQL } from "drizzle-orm";
 import type { CheckinStats } from "../../../shared/api/events.ts";
 import { checkinScans, checkins, events, memberships, tickets, users, type TicketRow } from "../../../shared/schema/index.ts";
 import type { Executor } from "../../infra/db/client.ts";
@@ -61,13 +61,22 @@ export class CheckinsRepository {
   }
 
   async findTicket(db: Executor, ticketId: string, eventId: string): Promise<DoorTicket | undefined> {
+    return this.doorTicket(db, and(eq(tickets.id, ticketId), eq(tickets.eventId, eventId)));
+  }
+
+  /** The member's own ticket to the event (one per member and event: a unique key). */
+  async findTicketOf(db: Executor, eventId: string, userId: string): Promise<DoorTicket | undefined> {
+    return this.doorTicket(db, and(eq(tickets.eventId, eventId), eq(tickets.userId, userId)));
+  }
+
+  private async doorTicket(db: Executor, which: SQL | undefined): Promise<DoorTicket | undefined> {
     const [row] = await db
       .select({ ticket: tickets, memberName: sql<string>`coalesce(${memberships.memberName}, ${users.name})` })
       .from(tickets)
       .innerJoin(events, eq(events.id, tickets.eventId))
       .innerJoin(users, eq(users.id, tickets.userId))
       .leftJoin(memberships, and(eq(memberships.communityId, events.communityId), eq(memberships.userId, tickets.userId)))
-      .where(and(eq(tickets.id, ticketId), eq(tickets.eventId, eventId)))
+      .where(which)
       .limit(1);
     return row;
   }

@@ -1,5 +1,5 @@
 import { Router } from "express";
-import { checkinBody, eventParams, type CheckinStats } from "../../../shared/api/events.ts";
+import { checkinBody, eventParams, selfCheckinBody, type CheckinStats, type DoorCodeResponse } from "../../../shared/api/events.ts";
 import { currentUser, signedIn } from "../../http/middleware/auth.ts";
 import { validated } from "../../http/validate.ts";
 import { byUser, routeLimit } from "../../http/middleware/rate-limit.ts";
@@ -18,6 +18,31 @@ export function checkinsRoutes(checkins: CheckinsService, scans: Limit): Router 
     validated({ params: eventParams, body: checkinBody }, async ({ params, body }, req, res) => {
       const answer = await checkins.scan(params.eventId, currentUser(req).id, body);
       res.status(SCAN_STATUS[answer.result]).type("application/json").send(answer.body);
+    }),
+  );
+
+  router.post(
+    "/events/:eventId/self-checkin",
+    signedIn,
+    routeLimit(scans, byUser),
+    validated({ params: eventParams, body: selfCheckinBody }, async ({ params, body }, req, res) => {
+      const answer = await checkins.selfCheckIn(params.eventId, currentUser(req).id, body);
+      res.status(SCAN_STATUS[answer.result]).type("application/json").send(answer.body);
+    }),
+  );
+
+  router.get(
+    "/events/:eventId/door-code",
+    signedIn,
+    validated({ params: eventParams }, async ({ params }, req, res) => {
+      const door = await checkins.doorCode(params.eventId, currentUser(req).id);
+      // A code that changes every 30 s and admits whoever holds it: never kept by a cache.
+      res.set("Cache-Control", "private, no-store");
+      res.json({
+        code: door.code,
+        expiresAt: door.expiresAt.toISOString(),
+        refreshAt: door.refreshAt.toISOString(),
+      } satisfies DoorCodeResponse);
     }),
   );
 

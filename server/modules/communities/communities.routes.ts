@@ -8,6 +8,7 @@ import {
   membersQuery,
   slugParams,
   updateCommunityBody,
+  type MyMembershipResponse,
 } from "../../../shared/api/communities.ts";
 import { pageQuery } from "../../../shared/api/pagination.ts";
 import { presentPage } from "../../core/pagination.ts";
@@ -61,6 +62,14 @@ export function communitiesRoutes(communities: CommunitiesService, news: NewsSer
     signedIn,
     validated({ params: slugParams }, async ({ params }, req, res) => {
       res.status(201).json({ membership: presentMembership(await communities.join(currentUser(req), params.slug)) });
+    }),
+  );
+
+  router.get(
+    "/communities/:slug/membership",
+    signedIn,
+    validated({ params: slugParams }, async ({ params }, req, res) => {
+      res.json({ membership: { role: await communities.roleOf(currentUser(req), params.slug) } } satisfies MyMembershipResponse);
     }),
   );
 

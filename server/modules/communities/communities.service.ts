@@ -108,6 +108,11 @@ export class CommunitiesService {
   }
 
   /** The session, the role from the cache, then this page in one query. */
+  /** The caller's role in the community (from the cache); 404 for outsiders, as everything under a community. */
+  async roleOf(actor: Actor, slug: string): Promise<Role> {
+    return (await this.access.authorizeFromCache(slug, actor.id, "read")).role;
+  }
+
   async members(actor: Actor, slug: string, query: MembersQuery): Promise<Page<MemberRow>> {
     const { communityId, role } = await this.access.authorizeFromCache(slug, actor.id, "read");
     const after = decodeCursor(MEMBERS_CURSOR, query.cursor);

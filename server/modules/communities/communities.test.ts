@@ -186,6 +186,22 @@ describe("roles", () => {
     expect((await member.client.post(`/api/communities/${slug}/members`, { email: newcomer.email })).status).toBe(403);
   });
 
+  it("tells each member their own role, fresh after a change, and outsiders 404", async () => {
+    const roleOf = async (user: TestUser) => {
+      const response = await user.client.get(`/api/communities/${slug}/membership`);
+      return response.status === 200 ? ((await response.json()) as { membership: { role: string } }).membership.role : response.status;
+    };
+    const joiner = await signedInUser(server);
+    expect(await roleOf(joiner)).toBe(404);
+    await addMember(owner.client, slug, joiner);
+    expect(await roleOf(joiner)).toBe("member");
+    expect((await setRole(owner, joiner, "staff")).status).toBe(200);
+    expect(await roleOf(joiner)).toBe("staff");
+    expect((await owner.client.request("DELETE", `/api/communities/${slug}/members/${joiner.id}`)).status).toBe(204);
+    expect(await roleOf(joiner)).toBe(404);
+    expect((await fetch(`${server.url}/api/communities/${slug}/membership`)).status).toBe(401);
+  });
+
   it("lets members leave and admins remove members", async () => {
     const leaver = await signedInUser(server);
     const removed = await signedInUser(server);

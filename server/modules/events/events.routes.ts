@@ -1,6 +1,6 @@
 import { Router } from "express";
 import { slugParams } from "../../../shared/api/communities.ts";
-import { createEventBody, eventParams, type EventDto, type EventResponse } from "../../../shared/api/events.ts";
+import { createEventBody, eventParams, type EventDto, type EventPageResponse, type EventResponse } from "../../../shared/api/events.ts";
 import { pageQuery, type Page } from "../../../shared/api/pagination.ts";
 import { presentPage } from "../../core/pagination.ts";
 import { currentUser, signedIn } from "../../http/middleware/auth.ts";
@@ -33,8 +33,8 @@ export function eventsRoutes(events: EventsService): Router {
     "/events/:eventId",
     signedIn,
     validated({ params: eventParams }, async ({ params }, req, res) => {
-      const event = await events.get(params.eventId, currentUser(req).id);
-      res.json({ event: presentEvent(event) } satisfies EventResponse);
+      const { event, community, role } = await events.get(params.eventId, currentUser(req).id);
+      res.json({ event: presentEvent(event), community: { slug: community.slug, name: community.name }, role } satisfies EventPageResponse);
     }),
   );
 

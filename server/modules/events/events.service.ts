@@ -1,6 +1,7 @@
 import type { CreateEventBody } from "../../../shared/api/events.ts";
 import type { Page, PageQuery } from "../../../shared/api/pagination.ts";
-import type { EventRow } from "../../../shared/schema/index.ts";
+import type { Role } from "../../../shared/api/communities.ts";
+import type { CommunityRow, EventRow } from "../../../shared/schema/index.ts";
 import { decodeCursor, toPage } from "../../core/pagination.ts";
 import type { Database } from "../../infra/db/client.ts";
 import { timestampIdCursor } from "../../infra/db/keyset.ts";
@@ -10,6 +11,12 @@ import type { EventAccess } from "./access.ts";
 import type { EventsRepository } from "./events.repo.ts";
 
 const EVENTS_CURSOR = timestampIdCursor("events");
+
+export interface EventWithCommunity {
+  event: EventRow;
+  community: CommunityRow;
+  role: Role;
+}
 
 export class EventsService {
   constructor(
@@ -48,8 +55,10 @@ export class EventsService {
     return toPage(rows, page.limit, EVENTS_CURSOR, (row) => [row.startsAtKey, row.id] as const);
   }
 
-  async get(eventId: string, userId: string): Promise<EventRow> {
+  /** The event, its community and the caller's role there: what the event's page shows and offers (a scanner for staff). */
+  async get(eventId: string, userId: string): Promise<EventWithCommunity> {
     const { event } = await this.access.authorize(this.db, eventId, userId, "read");
-    return event;
+    const { community, role } = await this.communities.memberOf(this.db, { id: event.communityId }, userId);
+    return { event, community, role };
   }
 }

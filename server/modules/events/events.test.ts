@@ -153,10 +153,15 @@ describe("events", () => {
 
   it("shows one event to members of its community, 404 to outsiders and for unknown ids, 401 to anonymous callers", async () => {
     const event = await createEvent(admin, community, { title: "Board meeting" });
-    for (const viewer of [admin, staff, member]) {
+    for (const [viewer, role] of [
+      [admin, "admin"],
+      [staff, "staff"],
+      [member, "member"],
+    ] as const) {
       const response = await viewer.client.get(`/api/events/${event.id}`);
       expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ event });
+      // With its community (for the page's way back) and the viewer's role there (what the page offers them).
+      expect(await response.json()).toEqual({ event, community: { slug: community.slug, name: `Community ${community.slug}` }, role });
     }
     const asOutsider = await outsider.client.get(`/api/events/${event.id}`);
     const unknown = await member.client.get(`/api/events/${randomUUID()}`);
