@@ -1,4 +1,5 @@
 import type { MetricObjectWithValues, MetricValue } from "prom-client";
+import type { SignalReading } from "../../shared/api/ops.ts";
 
 /**
  * The alert signals of the capacity analysis, evaluated over aggregated metrics: pure functions over samples, so
@@ -33,16 +34,7 @@ export interface Snapshot {
   processes: Map<number, ProcessSample>;
 }
 
-export type SignalState = "ok" | "warn" | "critical";
-
-export interface SignalReading {
-  name: string;
-  value: number;
-  unit: string;
-  /** The state is `warn` above `warn`, `critical` above `critical`. */
-  threshold: { warn: number; critical: number };
-  state: SignalState;
-}
+export type { SignalReading, SignalState } from "../../shared/api/ops.ts";
 
 /** Critical at the analysis's thresholds; warn below, early enough to act before users feel it. */
 const THRESHOLDS = {

@@ -1,17 +1,13 @@
 import { AggregatorRegistry } from "prom-client";
 import type { Logger } from "pino";
 import { evaluateSignals, snapshotOf, type ProcessMetrics, type SignalReading, type SignalState, type Snapshot } from "./alert-signals.ts";
+import type { InstanceStatus } from "../../shared/api/ops.ts";
 
 /** Signals are judged over this window; snapshots are kept this often within it. */
 export const SIGNAL_WINDOW_MS = 5 * 60_000;
 export const SNAPSHOT_INTERVAL_MS = 15_000;
 
-export interface InstanceStatus {
-  signals: SignalReading[];
-  /** Workers that answered, by role (web, worker). */
-  workers: Record<string, number>;
-  uptimeS: number;
-}
+export type { InstanceStatus } from "../../shared/api/ops.ts";
 
 /** The instance's metrics as a web worker serves them: from the primary under a cluster, its own otherwise. */
 export interface MetricsSource {
