@@ -1,6 +1,7 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import { importX, createNodeResolver } from "eslint-plugin-import-x";
+import reactHooks from "eslint-plugin-react-hooks";
 
 /**
  * The walls of the layout (docs/architecture.md), kept by lint:
@@ -34,22 +35,22 @@ const databaseInRoutes = [{ group: ["drizzle-orm", "drizzle-orm/*"], message: "r
 
 const restrictedImports = (patterns, paths = driversOutsideInfra) => ["error", { paths, patterns }];
 
-const TEST_FILES = ["**/*.test.ts", "**/*.bench.ts", "server/test/**"];
+const TEST_FILES = ["**/*.test.ts", "**/*.bench.ts", "server/test/**", "client/e2e/**"];
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "client/", "server/infra/db/migrations/", ".data/"] },
+  { ignores: ["node_modules/", "dist/", "server/infra/db/migrations/", ".data/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ["**/*.ts"],
+    files: ["**/*.ts", "**/*.tsx"],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     plugins: { "import-x": importX },
     settings: {
       "import-x/resolver-next": [createNodeResolver()],
-      "import-x/parsers": { "@typescript-eslint/parser": [".ts"] },
-      "import-x/extensions": [".ts", ".js"],
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts", ".tsx"] },
+      "import-x/extensions": [".ts", ".tsx", ".js"],
     },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
@@ -89,8 +90,13 @@ export default tseslint.config(
             { target: "./server/modules/**", from: "./server/app.ts", message: "features do not reach up to the application" },
             {
               target: "./shared/**",
-              from: ["./server/**", "./bench/**"],
+              from: ["./server/**", "./bench/**", "./client/**"],
               message: "shared/ is read by the client too: it imports no server code",
+            },
+            {
+              target: "./client/src/**",
+              from: ["./server/**", "./bench/**"],
+              message: "the web app speaks to the server through the API only (its contracts are in shared/)",
             },
           ],
         },
@@ -99,7 +105,8 @@ export default tseslint.config(
   },
   {
     files: ["server/**/*.ts"],
-    ignores: [...TEST_FILES, "server/config/env.ts"],
+    // The client's build hands its own environment to Vite's process (with NODE_ENV=production): no configuration is read.
+    ignores: [...TEST_FILES, "server/config/env.ts", "server/build-client.ts"],
     rules: {
       "no-restricted-properties": ["error", { object: "process", property: "env", message: "only server/config/env.ts reads process.env" }],
     },
@@ -128,6 +135,12 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The web app: React's rules of hooks, and the browser's globals rather than Node's.
+    files: ["client/src/**/*.{ts,tsx}"],
+    plugins: { "react-hooks": reactHooks },
+    rules: { ...reactHooks.configs.recommended.rules, "no-restricted-globals": ["error", "process", "Buffer"] },
   },
   {
     files: TEST_FILES,

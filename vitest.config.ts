@@ -46,6 +46,11 @@ export default defineConfig({
         extends: true,
         test: { name: "processes", include: PROCESS_TESTS },
       },
+      {
+        extends: true,
+        // Chromium driven through whole flows: a page waits on the camera, the network and the server in turn.
+        test: { name: "browser", include: ["client/e2e/**/*.test.ts"], testTimeout: 90_000 },
+      },
     ],
   },
 });

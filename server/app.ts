@@ -23,6 +23,13 @@ import { authenticate } from "./http/middleware/auth.ts";
 import { opsOnly } from "./http/middleware/ops-token.ts";
 import { rateLimit } from "./http/middleware/rate-limit.ts";
 import { JSON_BODY_LIMIT } from "./http/validate.ts";
+import { clientApp } from "./http/client-app.ts";
+
+/**
+ * Helmet's defaults, plus what the web app needs: WebAssembly compiled from our own origin (the QR decoder of the
+ * scanner). Nothing is loaded from another origin.
+ */
+const CONTENT_SECURITY = { scriptSrc: ["'self'", "'wasm-unsafe-eval'"] };
 
 /**
  * The Express application, without listening (tests and the web worker both use
@@ -42,7 +49,7 @@ export function createApp(container: Container): Express {
   app.use(requestLog(logger));
   // Before anything that costs: a refused request touches no Redis, no database, not even helmet.
   app.use(loadShedding(container.load));
-  app.use(helmet());
+  app.use(helmet({ contentSecurityPolicy: { directives: CONTENT_SECURITY } }));
   app.use("/api/health", healthRoutes(container.health, config.opsToken));
   const metrics = metricsModule(container);
   app.use("/api/metrics", opsOnly(config.opsToken, config.production), metrics.routes);
@@ -91,7 +98,7 @@ export function createApp(container: Container): Express {
   api.use(notFoundHandler);
   app.use("/api", api);
 
-  app.use(express.static(CLIENT_DIR, { index: "index.html", maxAge: config.production ? "1h" : 0 }));
+  app.use(clientApp(CLIENT_DIR));
   app.use(errorHandler(logger));
   return app;
 }

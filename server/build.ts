@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { build } from "esbuild";
 import { PROJECT_ROOT } from "./paths.ts";
+import { buildClient, clientIsStale, INITIAL_JS_BUDGET_BYTES, printSizes } from "./build-client.ts";
 
 /**
  * Bundles the process entry points into dist/server/entry/. Workers then
@@ -47,4 +48,19 @@ async function writeAtomically(file: string, contents: Uint8Array): Promise<void
   await fs.rename(temporary, file);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await buildServer();
+/**
+ * `npm run build`: the server's bundle, then the web app with its sizes; over the budget, the build fails.
+ * `--if-stale` (what `npm start` runs) leaves a web app newer than its sources as it is.
+ */
+async function buildAll(ifStale: boolean): Promise<void> {
+  await buildServer();
+  if (ifStale && !(await clientIsStale())) return;
+  const sizes = await buildClient();
+  printSizes(sizes);
+  const initial = sizes.find((size) => size.name.startsWith("initial"));
+  if (initial && initial.gzipBytes > INITIAL_JS_BUDGET_BYTES) {
+    throw new Error(`the app's initial JavaScript is ${initial.gzipBytes} bytes gzipped, over its budget of ${INITIAL_JS_BUDGET_BYTES}`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await buildAll(process.argv.includes("--if-stale"));

@@ -17,7 +17,8 @@ function findProjectRoot(from: string): string {
 const here = fileURLToPath(import.meta.url);
 
 export const PROJECT_ROOT = findProjectRoot(path.dirname(here));
-export const CLIENT_DIR = path.join(PROJECT_ROOT, "client");
+/** The web app as `npm run build` leaves it (client/ holds its sources). */
+export const CLIENT_DIR = path.join(PROJECT_ROOT, "dist/client");
 export const MIGRATIONS_DIR = path.join(PROJECT_ROOT, "server/infra/db/migrations");
 export const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { version: string })
   .version;

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sendOnNewConnection, startCluster, type ClusterProcess } from "../test/cluster-process.ts";
 import { isAlive } from "../infra/db/embedded.ts";
+import { chromiumSkipReason, launchChromium } from "../test/browser.ts";
 
 /**
  * `npm start` on a fresh machine: no DATABASE_URL, no REDIS_URL. The primary
@@ -18,6 +19,24 @@ const TEST_TIMEOUT_MS = 120_000;
 async function postmasterPid(dataDir: string): Promise<number> {
   const pidFile = await fs.readFile(path.join(dataDir, "postgres", "postmaster.pid"), "utf8");
   return Number(pidFile.split("\n")[0]);
+}
+
+/** A newcomer's first minute: the app's home page, "Sign in", the printed login, the demo community's page. */
+async function signInThroughTheApp(url: string, email: string, password: string): Promise<void> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ baseURL: url });
+    await page.goto("/");
+    await page.getByRole("link", { name: "Sign in" }).first().click();
+    await page.getByLabel("Email").fill(email);
+    await page.locator("input[autocomplete=current-password]").fill(password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("link", { name: "Demo Club" }).click();
+    await page.getByRole("heading", { name: "Demo Club" }).waitFor();
+    expect(await page.getByRole("tab", { name: "Events" }).count()).toBe(1);
+  } finally {
+    await browser.close();
+  }
 }
 
 describe("the embedded default (no DATABASE_URL, no REDIS_URL) through npm start", () => {
@@ -49,6 +68,12 @@ describe("the embedded default (no DATABASE_URL, no REDIS_URL) through npm start
       const events = await fetch(`${cluster.url}/api/communities/demo-club/events`, { headers: { cookie: cookie ?? "" } });
       expect(events.status).toBe(200);
       expect(((await events.json()) as { items: unknown[] }).items).toHaveLength(1);
+      // The address printed opens the app, where the printed login reaches the demo community's page.
+      const home = await fetch(cluster.url);
+      expect(home.status).toBe(200);
+      expect(await home.text()).toContain('<div id="root">');
+      if (chromiumSkipReason) console.info(`[embedded] the sign-in through the app is skipped: ${chromiumSkipReason}`);
+      else await signInThroughTheApp(cluster.url, email ?? "", password ?? "");
       const postgres = await postmasterPid(dataDir);
       expect(isAlive(postgres)).toBe(true);
 

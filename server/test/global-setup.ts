@@ -6,6 +6,7 @@ import type { TestProject } from "vitest/node";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../infra/db/embedded.ts";
 import { prepareDatabase } from "../infra/db/migrate.ts";
 import { buildServer } from "../build.ts";
+import { buildClientIfStale } from "../build-client.ts";
 import { answers, ownDatabase } from "./services.ts";
 
 declare module "vitest" {
@@ -63,8 +64,9 @@ interface SharedServices {
 
 /** One Postgres database, one Redis decision, one build per run, whatever the number of vitest projects asking. */
 async function startServices(): Promise<SharedServices> {
-  // Process tests start the bundle, as `npm start` does: build it from the sources under test.
+  // Process tests start the bundle, as `npm start` does, and browser tests load the web app: both built from the sources under test.
   await buildServer();
+  await buildClientIfStale();
   const server = await findPostgres();
   const database = await ownDatabase(server.adminUrl, "test");
   await prepareDatabase(database.url);
