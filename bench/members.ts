@@ -143,7 +143,23 @@ interface Answer {
   text: string;
 }
 
-function send(agent: http.Agent, url: URL, method: string, headers: Record<string, string>, body?: string): Promise<Answer> {
+/**
+ * One request, sent again once if the keep-alive connection it went out on was closed by the server at that moment
+ * (reset before any answer): the server closed an idle connection and never read the request. Browsers do the same; the
+ * idle timer above avoids most of these races, but a load generator short of CPU runs its timers late.
+ */
+async function send(agent: http.Agent, url: URL, method: string, headers: Record<string, string>, body?: string): Promise<Answer> {
+  try {
+    return await sendOnce(agent, url, method, headers, body);
+  } catch (error) {
+    if (!(error instanceof StaleConnectionError)) throw error;
+    return sendOnce(agent, url, method, headers, body);
+  }
+}
+
+class StaleConnectionError extends Error {}
+
+function sendOnce(agent: http.Agent, url: URL, method: string, headers: Record<string, string>, body?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       url,
@@ -162,7 +178,9 @@ function send(agent: http.Agent, url: URL, method: string, headers: Record<strin
         response.on("error", reject);
       },
     );
-    request.on("error", reject);
+    request.on("error", (error: NodeJS.ErrnoException) =>
+      reject(request.reusedSocket && error.code === "ECONNRESET" ? new StaleConnectionError(error.message) : error),
+    );
     request.end(body);
   });
 }
