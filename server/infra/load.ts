@@ -7,7 +7,7 @@ export type ShedReason = "in_flight" | "event_loop_delay";
 export interface LoadLimits {
   /** Requests of this process in progress at once; one more is refused. 0: no limit. */
   maxInFlight: number;
-  /** Event-loop delay (p99 of a window, in ms) above which requests are refused. 0: no limit. */
+  /** Event-loop delay (p90 of a window, in ms) above which requests are refused. 0: no limit. */
   maxEventLoopDelayMs: number;
 }
 
@@ -16,6 +16,8 @@ export interface LoadLimits {
  * starts, and stops, within half a second of the loop's state changing.
  */
 export const LOAD_WINDOW_MS = 500;
+/** A window's delay: all but its largest tenth of samples are below it. */
+const DELAY_PERCENTILE = 90;
 /** The histogram's sampling timer: each sample is the time between two of its ticks, this interval included. */
 const SAMPLE_RESOLUTION_MS = 10;
 /**
@@ -29,7 +31,9 @@ const RECOVERY_SHARE = 0.5;
  * The load of this process, read by the load-shedding middleware (and by metrics): requests in flight, counted exactly,
  * and the event loop's delay, measured by Node's own sampler (`monitorEventLoopDelay`, a libuv timer every 10 ms that
  * records how late it runs) rather than a JavaScript interval probe, whose single sample per window would miss most
- * stalls. A window's p99 ignores a lone garbage collection pause among 50 samples, but not a loop that stays busy.
+ * stalls. A window's p90 ignores a lone stall (a garbage collection, the process waiting a moment for a CPU) among its
+ * samples, but not a loop that stays busy: its p99, the largest of about 50 samples, made a single 250 ms stall refuse
+ * the next second's requests of a healthy worker.
  */
 export class LoadMonitor {
   #inFlight = 0;
@@ -49,7 +53,7 @@ export class LoadMonitor {
     return this.#inFlight;
   }
 
-  /** The event loop's delay over the last window, in ms (p99). */
+  /** The event loop's delay over the last window, in ms (p90). */
   get eventLoopDelayMs(): number {
     return this.#eventLoopDelayMs;
   }
@@ -77,12 +81,15 @@ export class LoadMonitor {
 
   #closeWindow(): void {
     const now = performance.now();
-    // A loop blocked for the whole window records no sample at all; this timer's own lateness then tells.
-    const ownLateMs = now - this.#windowStartedAt - LOAD_WINDOW_MS;
-    const sampledMs = this.#histogram.count > 0 ? this.#histogram.percentile(99) / 1e6 - SAMPLE_RESOLUTION_MS : 0;
+    // A loop blocked for the whole window records no sample at all; this timer's own lateness then tells (and only
+    // then: a lone stall makes this timer late as well, where the samples show it for what it is).
+    const delayMs =
+      this.#histogram.count > 0
+        ? this.#histogram.percentile(DELAY_PERCENTILE) / 1e6 - SAMPLE_RESOLUTION_MS
+        : now - this.#windowStartedAt - LOAD_WINDOW_MS;
     this.#histogram.reset();
     this.#windowStartedAt = now;
-    this.#eventLoopDelayMs = Math.max(0, Math.round(Math.max(sampledMs, ownLateMs)));
+    this.#eventLoopDelayMs = Math.max(0, Math.round(delayMs));
     const limit = this.limits.maxEventLoopDelayMs;
     if (limit === 0) return;
     this.#loopOverloaded = this.#loopOverloaded ? this.#eventLoopDelayMs >= limit * RECOVERY_SHARE : this.#eventLoopDelayMs > limit;

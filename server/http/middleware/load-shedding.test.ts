@@ -2,7 +2,7 @@ import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { captureLog, startTestServer, type CapturedLog, type TestServer } from "../../test/harness.ts";
 import { shedRequests } from "../../infra/metrics.ts";
-import { LOAD_WINDOW_MS } from "../../infra/load.ts";
+import { LOAD_WINDOW_MS, LoadMonitor } from "../../infra/load.ts";
 
 /**
  * Load shedding of one worker, in this process: requests held in flight by their clients (a body that has not all
@@ -88,6 +88,24 @@ describe("load shedding on event-loop delay", () => {
       const until = performance.now() + 150;
       while (performance.now() < until);
     }, 50);
+
+  it("does not refuse for a lone stall of the loop (a collection, a moment without a CPU)", async () => {
+    const monitor = new LoadMonitor({ maxInFlight: 0, maxEventLoopDelayMs: 100 });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, LOAD_WINDOW_MS * 1.5));
+      const until = performance.now() + 250;
+      while (performance.now() < until);
+      const refusals = new Set<string | undefined>();
+      const watchUntil = performance.now() + LOAD_WINDOW_MS * 3;
+      while (performance.now() < watchUntil) {
+        refusals.add(monitor.refusal());
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect([...refusals]).toEqual([undefined]);
+    } finally {
+      monitor.stop();
+    }
+  });
 
   it("refuses requests while the loop lags, lets probes through, and serves again once it is back", async () => {
     const before = await sheddings("event_loop_delay");
