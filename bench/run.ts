@@ -533,7 +533,8 @@ async function soak(config: Config): Promise<number> {
   try {
     const load = await loadFor("product", product, scenario, config, 0);
     const rss = sampleMemory(groupRss(product.pid), SOAK_SAMPLE_S);
-    const heap = sampleMemory(instanceHeap(product.url, config.productEnv.OPS_TOKEN!), SOAK_SAMPLE_S);
+    const heap = sampleMemory(instanceHeap(product.url, config.productEnv.OPS_TOKEN!, "nodejs_heap_size_used_bytes"), SOAK_SAMPLE_S);
+    const live = sampleMemory(instanceHeap(product.url, config.productEnv.OPS_TOKEN!, "nodejs_heap_live_bytes"), SOAK_SAMPLE_S);
     console.error(`soak: ${scenario.name} for ${config.soakS} s, memory sampled every ${SOAK_SAMPLE_S} s`);
     const result = await runLoad({
       url: product.url,
@@ -543,7 +544,7 @@ async function soak(config: Config): Promise<number> {
       connections: config.connections,
       durationS: config.soakS,
     });
-    const memory = { rss: await rss.stop(), heapUsed: await heap.stop() };
+    const memory = { rss: await rss.stop(), heapUsed: await heap.stop(), heapLive: await live.stop() };
     if (!product.isRunning()) throw new Error(`the product exited during the soak\n--- last output ---\n${product.outputTail()}`);
     console.log(
       `\nSoak: ${Math.round(result.reqPerSec).toLocaleString("en-US")} req/s, p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, ${result.errors} errors`,
@@ -560,6 +561,7 @@ async function soak(config: Config): Promise<number> {
     }
     printMemory("RSS per process", memory.rss);
     printMemory("V8 heap in use per process, from /api/metrics", memory.heapUsed);
+    printMemory("V8 heap alive after the last full collection, per process, from /api/metrics", memory.heapLive);
     if (config.jsonFile) await writeJson(config.jsonFile, parametersOf(config), [], { soak: { result, memory } });
     return 0;
   } finally {

@@ -1,8 +1,9 @@
-// Memory of the product's processes under a long load, two ways: the resident set size (RSS) of every process of its
-// group, sampled with ps, and the V8 heap each process reports in /api/metrics (`nodejs_heap_size_used_bytes`, by role
-// and pid). For each, per process, the first, last and largest sample and the slope of a least-squares line through
-// them. Flat memory is a slope near zero once the first minute's growth (JIT, pools, caches filling) is over; RSS
-// swings with the heap's collections and gives pages back late, the heap in use says more about a leak.
+// Memory of the product's processes under a long load, three ways: the resident set size (RSS) of every process of its
+// group, sampled with ps, and two V8 heap figures each process reports in /api/metrics, by role and pid: the heap in use
+// (`nodejs_heap_size_used_bytes`) and the heap alive after the last full collection (`nodejs_heap_live_bytes`). For
+// each, per process, the first, last and largest sample and the slope of a least-squares line through them. RSS swings
+// with the collections and gives pages back late; the heap in use holds garbage not collected yet, which V8 lets grow
+// for minutes; the live heap is what a leak raises.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
@@ -44,15 +45,16 @@ export function groupRss(pgid: number): MemoryReader {
   };
 }
 
-const HEAP_USED = /^nodejs_heap_size_used_bytes\{(?=[^}]*role="([^"]+)")(?=[^}]*pid="(\d+)")[^}]*\} (\S+)$/;
+export type HeapMetric = "nodejs_heap_size_used_bytes" | "nodejs_heap_live_bytes";
 
-/** The heap in use of every process of the instance at `origin`, as its metrics give it (needs its OPS_TOKEN). */
-export function instanceHeap(origin: string, opsToken: string): MemoryReader {
+/** A per-process heap gauge of every process of the instance at `origin`, as its metrics give it (needs its OPS_TOKEN). */
+export function instanceHeap(origin: string, opsToken: string, metric: HeapMetric): MemoryReader {
+  const series = new RegExp(`^${metric}\\{(?=[^}]*role="([^"]+)")(?=[^}]*pid="(\\d+)")[^}]*\\} (\\S+)$`);
   return async () => {
     const response = await fetch(`${origin}/api/metrics`, { headers: { authorization: `Bearer ${opsToken}` } });
     if (!response.ok) throw new Error(`GET /api/metrics answered ${response.status}`);
     return (await response.text()).split("\n").flatMap((line) => {
-      const [, role, pid, bytes] = HEAP_USED.exec(line) ?? [];
+      const [, role, pid, bytes] = series.exec(line) ?? [];
       return role ? [{ pid: Number(pid), mib: Number(bytes) / 2 ** 20, command: role }] : [];
     });
   };

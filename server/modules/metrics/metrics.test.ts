@@ -1,3 +1,5 @@
+import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../test/harness.ts";
 import { parsePrometheus, samplesOf, sumOf, type PromSample } from "../../test/prometheus.ts";
@@ -56,6 +58,24 @@ describe("the metrics of a web worker run alone", () => {
     expect(sumOf(samples, "nodejs_heap_size_limit_bytes", own)).toBeGreaterThan(0);
     expect(samplesOf(samples, "nodejs_eventloop_lag_p99_seconds", own)).toHaveLength(1);
     expect(samplesOf(samples, "process_resident_memory_bytes", own)).toHaveLength(1);
+  });
+
+  it("reports the heap alive after the last full collection", async () => {
+    // A full collection, asked for as V8 allows it at run time (the gc function of a fresh context).
+    v8.setFlagsFromString("--expose-gc");
+    const collect = runInNewContext("gc") as () => void;
+    // Garbage: unreachable once the function returns.
+    const allocate = () => Array.from({ length: 200_000 }, (_, index) => ({ index })).length;
+    expect(allocate()).toBe(200_000);
+    collect();
+    // The observer hears of the collection on a later turn of the event loop.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const own = { role: "web", pid: String(process.pid) };
+    const samples = await scrape();
+    const live = sumOf(samples, "nodejs_heap_live_bytes", own);
+    expect(live).toBeGreaterThan(1024 * 1024);
+    expect(live).toBeLessThan(v8.getHeapStatistics().heap_size_limit);
+    expect(samplesOf(samples, "nodejs_heap_live_bytes", own)).toHaveLength(1);
   });
 
   it("answers the alert signals with their values and states, the workers, the uptime and the plan", async () => {
