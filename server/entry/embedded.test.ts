@@ -33,7 +33,9 @@ async function signInThroughTheApp(url: string, email: string, password: string)
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("link", { name: "Demo Club" }).click();
     await page.getByRole("heading", { name: "Demo Club" }).waitFor();
-    expect(await page.getByRole("tab", { name: "Events" }).count()).toBe(1);
+    // The tabs show once the admin's role in it has come back.
+    await page.getByRole("tab", { name: "Events" }).waitFor();
+    expect(await page.getByRole("tab", { name: "Settings" }).count()).toBe(1);
   } finally {
     await browser.close();
   }
