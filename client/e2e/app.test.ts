@@ -20,7 +20,7 @@ import {
 import { FakeStripe } from "../../server/test/fake-stripe.ts";
 import { HttpClient, startTestServer, type TestServer } from "../../server/test/harness.ts";
 import { stripeEnv } from "../../server/test/stripe-env.ts";
-import { chromiumSkipReason, launchChromium, phoneContext, showQr } from "../../server/test/browser.ts";
+import { chromiumSkipReason, launchChromium, phoneContext, showQr, waitForServiceWorker } from "../../server/test/browser.ts";
 
 const SCREENSHOTS = path.join(import.meta.dirname, "../../docs/screenshots");
 
@@ -215,6 +215,26 @@ describe.skipIf(chromiumSkipReason !== "")("the web app in Chromium", () => {
     await page.reload();
     await page.waitForTimeout(1_000);
     expect(await checkinRows(event.id)).toBe(5);
+  });
+
+  it("opens offline once visited (the service worker keeps the app), and a scan made then is sent when the network returns", async () => {
+    const { staff, event, tickets } = await door(1);
+    const page = await newPage();
+    await signIn(page, staff, `/events/${event.id}/scan`);
+    await expect.poll(() => page.getByTestId("camera-status").getAttribute("data-ready"), { timeout: 15_000 }).toBe("true");
+    // The service worker has stored the app's files and controls the page.
+    await waitForServiceWorker(page);
+
+    await page.context().setOffline(true);
+    await page.reload();
+    await expect.poll(() => page.getByRole("heading", { name: "Scanner" }).count(), { timeout: 15_000 }).toBe(1);
+    await expect.poll(() => page.getByTestId("camera-status").getAttribute("data-ready"), { timeout: 15_000 }).toBe("true");
+    await showQr(page, (tickets[0] as TicketDto).code);
+    await expect.poll(() => result(page).getAttribute("data-result"), { timeout: 10_000 }).toBe("pending");
+    expect(await checkinRows(event.id)).toBe(0);
+
+    await page.context().setOffline(false);
+    await expect.poll(() => checkinRows(event.id), { timeout: 15_000 }).toBe(1);
   });
 
   it("a member checks in by scanning the door code shown at the entrance", async () => {

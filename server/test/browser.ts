@@ -79,3 +79,20 @@ export async function showQr(page: Page, text: string | null): Promise<void> {
   const image = text === null ? null : await toDataURL(text, { margin: 4, width: 320, errorCorrectionLevel: "M" });
   await page.evaluate((url) => (globalThis as unknown as FakeCamera).showToCamera(url), image);
 }
+
+/** What the page's service worker container shows (the browser's `navigator.serviceWorker`, not Node's). */
+interface PageWithServiceWorker {
+  navigator: { serviceWorker: { ready: Promise<unknown>; controller: unknown } };
+}
+
+/** Waits until the page's service worker is installed and controls the page. */
+export async function waitForServiceWorker(page: Page): Promise<void> {
+  await page.evaluate(() => (globalThis as unknown as PageWithServiceWorker).navigator.serviceWorker.ready.then(() => undefined));
+  await page.waitForFunction(
+    () => (globalThis as unknown as PageWithServiceWorker).navigator.serviceWorker.controller !== null,
+    undefined,
+    {
+      timeout: 15_000,
+    },
+  );
+}

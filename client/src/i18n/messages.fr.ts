@@ -118,6 +118,7 @@ export const FRENCH: Record<MessageKey, string> = {
   "door.stats": "{checkedIn} entrés / {issued} billets",
   "door.progress": "Part des billets entrés",
   "scanner.title": "Scanner : {event}",
+  "scanner.titleShort": "Scanner",
   "scanner.ready": "Prêt : présentez le QR code d'un billet à la caméra.",
   "scanner.online": "En ligne",
   "scanner.offline": "Hors ligne : les scans sont gardés et envoyés plus tard",

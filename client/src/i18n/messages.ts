@@ -120,6 +120,7 @@ const en = {
   "door.stats": "{checkedIn} checked in / {issued} issued",
   "door.progress": "Share of tickets checked in",
   "scanner.title": "Scanner: {event}",
+  "scanner.titleShort": "Scanner",
   "scanner.ready": "Ready: hold a ticket's QR code in front of the camera.",
   "scanner.online": "Online",
   "scanner.offline": "Offline: scans are kept and sent later",

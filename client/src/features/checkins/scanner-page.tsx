@@ -3,7 +3,6 @@ import { Badge, Button, Card, Group, List, Stack, Text, TextInput, Title } from 
 import { useParams } from "@tanstack/react-router";
 import { useCallback, useState, type FormEvent } from "react";
 import { Page } from "../../components/page.tsx";
-import { QueryView } from "../../components/status.tsx";
 import { useFormatDate, useT } from "../../i18n/i18n.tsx";
 import { SignedIn } from "../accounts/signed-in.tsx";
 import { useCheckinStats, useEvent } from "../events/api.ts";
@@ -37,41 +36,39 @@ function Scanner({ eventId }: { eventId: string }) {
     [queue, stats],
   );
 
+  // Without network (reopened at the door) the event's title may not come: the scanner works all the same.
+  const title = event.data ? t("scanner.title", { event: event.data.event.title }) : t("scanner.titleShort");
   return (
-    <QueryView query={event}>
-      {({ event: details }) => (
-        <Page
-          title={t("scanner.title", { event: details.title })}
-          actions={
-            <AnchorLink to="/events/$eventId" params={{ eventId }} size="sm">
-              {t("ticket.event")}
-            </AnchorLink>
-          }
-        >
-          <Group justify="space-between">
-            <Badge color={queue.online ? "green" : "orange"} size="lg" data-testid="connection">
-              {queue.online ? t("scanner.online") : t("scanner.offline")}
-            </Badge>
-            <Text data-testid="scanner-stats" aria-live="polite">
-              {stats.data ? t("door.stats", { checkedIn: stats.data.checkedIn, issued: stats.data.ticketsIssued }) : ""}
-              {queue.pending.length > 0 && ` · ${t("scanner.pending", { count: queue.pending.length })}`}
-            </Text>
-          </Group>
-          {queue.signedOut && (
-            <Text c="orange.9">
-              {t("scanner.signedOut")}{" "}
-              <AnchorLink to="/sign-in" search={{ next: `/events/${eventId}/scan` }}>
-                {t("nav.signIn")}
-              </AnchorLink>
-            </Text>
-          )}
-          <ResultPanel scan={last} />
-          <CameraView onCode={(code) => void scan(code)} paused={false} />
-          <ManualEntry onCode={scan} />
-          <Problems problems={queue.problems} />
-        </Page>
+    <Page
+      title={title}
+      actions={
+        <AnchorLink to="/events/$eventId" params={{ eventId }} size="sm">
+          {t("ticket.event")}
+        </AnchorLink>
+      }
+    >
+      <Group justify="space-between">
+        <Badge color={queue.online ? "green" : "orange"} size="lg" data-testid="connection">
+          {queue.online ? t("scanner.online") : t("scanner.offline")}
+        </Badge>
+        <Text data-testid="scanner-stats" aria-live="polite">
+          {stats.data ? t("door.stats", { checkedIn: stats.data.checkedIn, issued: stats.data.ticketsIssued }) : ""}
+          {queue.pending.length > 0 && ` · ${t("scanner.pending", { count: queue.pending.length })}`}
+        </Text>
+      </Group>
+      {queue.signedOut && (
+        <Text c="orange.9">
+          {t("scanner.signedOut")}{" "}
+          <AnchorLink to="/sign-in" search={{ next: `/events/${eventId}/scan` }}>
+            {t("nav.signIn")}
+          </AnchorLink>
+        </Text>
       )}
-    </QueryView>
+      <ResultPanel scan={last} />
+      <CameraView onCode={(code) => void scan(code)} paused={false} />
+      <ManualEntry onCode={scan} />
+      <Problems problems={queue.problems} />
+    </Page>
   );
 }
 
