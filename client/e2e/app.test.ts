@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prepareZXingModule, readBarcodes } from "zxing-wasm/reader";
 import type { TicketDto } from "../../shared/api/events.ts";
-import { checkins, stripeEvents } from "../../shared/schema/index.ts";
+import { checkins, connectedAccounts, stripeEvents } from "../../shared/schema/index.ts";
 import {
   addMembers,
   createCommunity,
@@ -258,6 +258,41 @@ describe.skipIf(chromiumSkipReason !== "")("the web app in Chromium", () => {
     await expect.poll(() => result(page).textContent()).toContain("Mona Member");
     expect(await checkinRows(event.id)).toBe(1);
     await expectAccessible(page);
+  });
+
+  it("an owner sets up payouts and dues through Stripe's pages, and a member goes to Checkout to pay them", async () => {
+    const { owner, community } = await communityWithEvent("Dues night");
+    const member = await signedInUser(server, "Paula Payer");
+    await addMembers(server, community, [member]);
+    const page = await newPage();
+    await signIn(page, owner, `/communities/${community.slug}/payouts`);
+    await page.getByRole("button", { name: "Set up payouts with Stripe" }).click();
+    await page.waitForURL((url) => url.href.startsWith(`${stripe.url}/onboarding/acct_`));
+    // What Stripe's account.updated records once the account takes charges.
+    await server.container.db
+      .update(connectedAccounts)
+      .set({ chargesEnabled: true })
+      .where(eq(connectedAccounts.communityId, community.id));
+
+    await page.goto(`/communities/${community.slug}/dues`);
+    await page.getByLabel("Amount (empty: no dues)").fill("30");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.getByText("Dues: €30.00 for 12 months.").count()).toBe(1);
+    await expectAccessible(page);
+    await page.goto(`/communities/${community.slug}/payments`);
+    await expect.poll(() => page.getByText("No payment yet.").count()).toBe(1);
+    await page.goto(`/communities/${community.slug}/billing`);
+    await expect.poll(() => page.getByRole("button", { name: "Choose Pro" }).count()).toBe(1);
+    await expectAccessible(page);
+    await screenshot(page, "plans");
+
+    const payer = await newPage();
+    await signIn(payer, member, `/communities/${community.slug}/dues`);
+    await expect.poll(() => payer.getByTestId("dues-status").textContent()).toBe("Not paid");
+    await payer.getByRole("button", { name: "Pay my dues" }).click();
+    await payer.waitForURL((url) => url.href.startsWith(`${stripe.url}/pay/`));
+    await payer.goto(`/communities/${community.slug}/dues?checkout=done`);
+    await expect.poll(() => payer.getByRole("status").filter({ hasText: "Thank you" }).count()).toBe(1);
   });
 
   it("an operator sees the signals and replays a failed webhook", async () => {

@@ -14,13 +14,21 @@ import { atLeast } from "./roles.ts";
 // The members' list and the settings are an admin's tools mostly: loaded when their tab opens.
 const MembersPanel = lazy(() => import("./members-panel.tsx").then((module) => ({ default: module.MembersPanel })));
 const SettingsPanel = lazy(() => import("./settings-panel.tsx").then((module) => ({ default: module.SettingsPanel })));
+const DuesPanel = lazy(() => import("../payments/dues-panel.tsx").then((module) => ({ default: module.DuesPanel })));
+const PaymentsPanel = lazy(() => import("../payments/payments-panel.tsx").then((module) => ({ default: module.PaymentsPanel })));
+const PayoutsPanel = lazy(() => import("../payments/payouts-panel.tsx").then((module) => ({ default: module.PayoutsPanel })));
+const BillingPanel = lazy(() => import("../payments/billing-panel.tsx").then((module) => ({ default: module.BillingPanel })));
 
 /** The tabs of a community, and the least role that sees each. */
 const TABS = [
   { id: "news", least: "member" },
   { id: "events", least: "member" },
   { id: "members", least: "member" },
+  { id: "dues", least: "member" },
   { id: "settings", least: "admin" },
+  { id: "payments", least: "admin" },
+  { id: "payouts", least: "admin" },
+  { id: "billing", least: "admin" },
 ] as const satisfies ReadonlyArray<{ id: string; least: Role }>;
 
 type TabId = (typeof TABS)[number]["id"];
@@ -99,6 +107,10 @@ function CommunityTabs({ slug, role, tab }: { slug: string; role: Role; tab: str
           {current === "events" && <EventsPanel slug={slug} role={role} />}
           {current === "members" && <MembersPanel slug={slug} role={role} />}
           {current === "settings" && <SettingsPanel slug={slug} />}
+          {current === "dues" && <DuesPanel slug={slug} role={role} />}
+          {current === "payments" && <PaymentsPanel slug={slug} />}
+          {current === "payouts" && <PayoutsPanel slug={slug} role={role} />}
+          {current === "billing" && <BillingPanel slug={slug} role={role} />}
         </Suspense>
       </Tabs.Panel>
     </Tabs>
