@@ -72,11 +72,12 @@ describe("junk input on every route", () => {
     const ticket = await takeTicket(owner, event.id);
     await takeTicket(owner, later.id);
     for (const title of ["one", "two"]) await owner.client.post(`/api/communities/${community.slug}/news`, { title, body: title });
-    // Two payments, as a paid dues session records them (no Stripe here), so that the payments list has a cursor.
+    // Two payments of the owner, as a paid dues session records them (no Stripe here), so that the community's payments and
+    // the owner's own (their receipts) both have a cursor.
     await server.container.db.insert(payments).values(
       ["cs_junk_1", "cs_junk_2"].map((sessionId) => ({
         communityId: community.id,
-        userId: member.id,
+        userId: owner.id,
         stripeCheckoutSessionId: `${sessionId}_${randomUUID()}`,
         amountCents: 1200,
         currency: "eur",

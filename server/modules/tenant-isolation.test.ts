@@ -221,6 +221,11 @@ describe("tenant isolation", () => {
       expected: { anonymous: 401, outsider: 404, member: 503, admin: 503 },
     },
     {
+      route: "GET /api/communities/:slug/dues/payments",
+      prepare: async () => ({ path: `/api/communities/${community.slug}/dues/payments` }),
+      expected: { anonymous: 401, outsider: 404, member: 200, admin: 200 },
+    },
+    {
       route: "GET /api/communities/:slug/payments",
       prepare: async () => ({ path: `/api/communities/${community.slug}/payments` }),
       expected: { anonymous: 401, outsider: 404, member: 403, admin: 200 },

@@ -62,6 +62,8 @@ export const payments = pgTable(
   (table) => [
     uniqueIndex("payments_checkout_session_key").on(table.stripeCheckoutSessionId),
     index("payments_community_created_idx").on(table.communityId, table.createdAt, table.id),
+    // A member's own payments in a community (their receipts), newest first.
+    index("payments_community_user_created_idx").on(table.communityId, table.userId, table.createdAt, table.id),
   ],
 );
 

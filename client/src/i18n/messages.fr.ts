@@ -88,6 +88,8 @@ export const FRENCH: Record<MessageKey, string> = {
   "dues.notPayable": "La cotisation ne se paie pas encore en ligne : les versements de l'association ne sont pas configurés.",
   "dues.pay": "Payer ma cotisation",
   "dues.thanks": "Merci : votre paiement est en cours de confirmation et s'affichera ici dans un instant.",
+  "dues.receipts": "Mes reçus",
+  "dues.receipt": "{date} : {amount}, cotisation payée jusqu'au {until}",
   "dues.settings": "Cotisation de l'association",
   "dues.amountField": "Montant (vide : pas de cotisation)",
   "dues.currency": "Devise",

@@ -90,6 +90,8 @@ const en = {
   "dues.notPayable": "Dues cannot be paid online yet: the community's payouts are not set up.",
   "dues.pay": "Pay my dues",
   "dues.thanks": "Thank you: your payment is being confirmed and shows here in a moment.",
+  "dues.receipts": "My receipts",
+  "dues.receipt": "{date}: {amount}, dues paid until {until}",
   "dues.settings": "Dues of the community",
   "dues.amountField": "Amount (empty: no dues)",
   "dues.currency": "Currency",

@@ -96,12 +96,18 @@ export class DuesRepository {
     await db.update(payments).set({ paidUntil }).where(eq(payments.id, paymentId));
   }
 
-  /** Newest first. */
-  async paymentsPage(db: Executor, communityId: string, limit: number, before: TimestampIdCursor | undefined) {
+  /** Newest first; one member's only when `userId` is given (their receipts). */
+  async paymentsPage(db: Executor, communityId: string, limit: number, before: TimestampIdCursor | undefined, userId?: string) {
     return db
       .select({ payment: payments, createdAtKey: timestampKeyOf(payments.createdAt) })
       .from(payments)
-      .where(and(eq(payments.communityId, communityId), before ? beforeCursor(payments.createdAt, payments.id, before) : undefined))
+      .where(
+        and(
+          eq(payments.communityId, communityId),
+          userId === undefined ? undefined : eq(payments.userId, userId),
+          before ? beforeCursor(payments.createdAt, payments.id, before) : undefined,
+        ),
+      )
       .orderBy(desc(payments.createdAt), desc(payments.id))
       .limit(limit + 1);
   }

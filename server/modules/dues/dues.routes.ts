@@ -64,6 +64,14 @@ export function duesRoutes(dues: DuesService): Router {
   );
 
   router.get(
+    "/communities/:slug/dues/payments",
+    signedIn,
+    validated({ params: slugParams, query: pageQuery }, async ({ params, query }, req, res) => {
+      res.json(presentPage(await dues.myPayments(currentUser(req), params.slug, query), presentPayment));
+    }),
+  );
+
+  router.get(
     "/communities/:slug/payments",
     signedIn,
     validated({ params: slugParams, query: pageQuery }, async ({ params, query }, req, res) => {

@@ -12,6 +12,8 @@ import { authorize, type Action, type CommunityAccess } from "../communities/ind
 import type { DuesRepository } from "./dues.repo.ts";
 
 const PAYMENTS_CURSOR = timestampIdCursor("payments");
+/** A list of its own: a position in the community's payments is no position in a member's. */
+const MY_PAYMENTS_CURSOR = timestampIdCursor("my-payments");
 
 export interface DuesView {
   community: CommunityRow;
@@ -118,13 +120,29 @@ export class DuesService {
     return session.url;
   }
 
+  /** The community's payments, for its admins. */
   async payments(actor: Actor, slug: string, query: PageQuery): Promise<Page<PaymentRow>> {
     const community = await this.communityFor(actor, slug, "seePayments");
-    const rows = await this.repo.paymentsPage(this.db, community.id, query.limit, decodeCursor(PAYMENTS_CURSOR, query.cursor));
+    return this.paymentsPage(community.id, query, PAYMENTS_CURSOR);
+  }
+
+  /** The caller's own payments in the community: their receipts. */
+  async myPayments(actor: Actor, slug: string, query: PageQuery): Promise<Page<PaymentRow>> {
+    const community = await this.communityFor(actor, slug, "read");
+    return this.paymentsPage(community.id, query, MY_PAYMENTS_CURSOR, actor.id);
+  }
+
+  private async paymentsPage(
+    communityId: string,
+    query: PageQuery,
+    cursor: typeof PAYMENTS_CURSOR,
+    userId?: string,
+  ): Promise<Page<PaymentRow>> {
+    const rows = await this.repo.paymentsPage(this.db, communityId, query.limit, decodeCursor(cursor, query.cursor), userId);
     return toPage(
       rows.map((row) => ({ ...row.payment, createdAtKey: row.createdAtKey })),
       query.limit,
-      PAYMENTS_CURSOR,
+      cursor,
       (row) => [row.createdAtKey, row.id] as const,
     );
   }

@@ -222,4 +222,30 @@ describe("membership dues through the community's Connect account", () => {
     expect(new Set([...first.items, ...second.items].map((item) => item.id)).size).toBe(3);
     expect((await member.client.get(`/api/communities/${community.slug}/payments`)).status).toBe(403);
   });
+
+  it("shows each member their own payments, their receipts, newest first, page by page; nobody else's", async () => {
+    const community = await readyCommunity();
+    for (let index = 0; index < 3; index += 1) {
+      const session = await paidSession(community);
+      await server.container.db.transaction((tx) => duesPayments.record(tx, session));
+    }
+    // Someone else's payment in the same community, which the member must not see.
+    await server.container.db.insert(payments).values({
+      communityId: community.id,
+      userId: admin.id,
+      stripeCheckoutSessionId: `cs_admin_${Date.now()}`,
+      amountCents: 3000,
+      currency: "eur",
+    });
+    const mine = (path: string) => member.client.get(`/api/communities/${community.slug}/dues/payments${path}`);
+    const first = (await (await mine("?limit=2")).json()) as Page<PaymentDto>;
+    const second = (await (await mine(`?limit=2&cursor=${first.nextCursor}`)).json()) as Page<PaymentDto>;
+    const all = [...first.items, ...second.items];
+    expect(all).toHaveLength(3);
+    expect(second.nextCursor).toBeNull();
+    expect(all.every((payment) => payment.userId === member.id && payment.kind === "dues")).toBe(true);
+    expect(all.map((payment) => payment.createdAt)).toEqual([...all.map((payment) => payment.createdAt)].sort().reverse());
+    const adminsOwn = (await (await admin.client.get(`/api/communities/${community.slug}/dues/payments`)).json()) as Page<PaymentDto>;
+    expect(adminsOwn.items.map((payment) => payment.userId)).toEqual([admin.id]);
+  });
 });

@@ -30,6 +30,11 @@ export function usePayouts(slug: string) {
   });
 }
 
+/** The caller's own payments in the community: their receipts. */
+export function useMyPayments(slug: string) {
+  return usePagedList<PaymentDto>(["communities", slug, "dues", "mine"], (cursor) => path(slug, `/dues/payments${query({ cursor })}`));
+}
+
 export function usePayments(slug: string) {
   return usePagedList<PaymentDto>(["communities", slug, "payments"], (cursor) => path(slug, `/payments${query({ cursor })}`));
 }

@@ -1,4 +1,4 @@
-import { Alert, Button, Card, Group, NativeSelect, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Button, Card, Group, List, NativeSelect, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useRouterState } from "@tanstack/react-router";
 import { useState } from "react";
 import { z } from "zod";
@@ -8,7 +8,8 @@ import { showFieldErrors, useSchemaForm } from "../../components/forms.ts";
 import { ErrorMessage, QueryView } from "../../components/status.tsx";
 import { useFormatDate, useI18n } from "../../i18n/i18n.tsx";
 import { atLeast } from "../communities/roles.ts";
-import { useDues, useSetDues, useStripeRedirect } from "./api.ts";
+import { LoadMore } from "../../components/load-more.tsx";
+import { useDues, useMyPayments, useSetDues, useStripeRedirect } from "./api.ts";
 import { formatMoney } from "./money.ts";
 
 /** Membership dues: what the community asks, until when the caller has paid, and the way to pay (Stripe Checkout). */
@@ -19,6 +20,7 @@ export function DuesPanel({ slug, role }: { slug: string; role: Role }) {
       {(data) => (
         <Stack>
           <PayDues slug={slug} dues={data} />
+          <Receipts slug={slug} />
           {atLeast(role, "admin") && <DuesSettings slug={slug} dues={data} />}
         </Stack>
       )}
@@ -53,6 +55,34 @@ function PayDues({ slug, dues }: { slug: string; dues: DuesDto }) {
           {t("dues.pay")}
         </Button>
       </Stack>
+    </Card>
+  );
+}
+
+function Receipts({ slug }: { slug: string }) {
+  const { t, language } = useI18n();
+  const formatDate = useFormatDate();
+  const list = useMyPayments(slug);
+  const receipts = list.data?.pages.flatMap((page) => page.items) ?? [];
+  if (list.error) return <ErrorMessage error={list.error} />;
+  if (receipts.length === 0) return null;
+  return (
+    <Card withBorder component="section" aria-labelledby="receipts">
+      <Title order={2} size="h4" id="receipts">
+        {t("dues.receipts")}
+      </Title>
+      <List mt="xs">
+        {receipts.map((payment) => (
+          <List.Item key={payment.id}>
+            {t("dues.receipt", {
+              date: formatDate(payment.createdAt),
+              amount: formatMoney(payment.amountCents, payment.currency, language),
+              until: payment.paidUntil ? formatDate(payment.paidUntil) : "",
+            })}
+          </List.Item>
+        ))}
+      </List>
+      <LoadMore list={list} />
     </Card>
   );
 }

@@ -1,0 +1,1 @@
+CREATE INDEX "payments_community_user_created_idx" ON "payments" USING btree ("community_id","user_id","created_at","id");
