@@ -206,5 +206,6 @@ export const FRENCH: Record<MessageKey, string> = {
   "ops.webhooks": "Webhooks Stripe",
   "ops.noFailed": "Aucun événement en échec.",
   "ops.replay": "Rejouer",
+  "ops.showEmail": "Afficher le texte",
   "ops.emails": "E-mails récents",
 };

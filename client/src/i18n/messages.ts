@@ -208,6 +208,7 @@ const en = {
   "ops.webhooks": "Stripe webhooks",
   "ops.noFailed": "No failed event.",
   "ops.replay": "Replay",
+  "ops.showEmail": "Show the text",
   "ops.emails": "Recent emails",
 };
 

@@ -231,6 +231,17 @@ function Emails({ ops }: { ops: ReturnType<typeof useOps> }) {
                       <Text size="xs" c="dimmed">
                         {email.to} · {email.template} · {formatDate(email.createdAt)}
                       </Text>
+                      {/* Captured emails (no SendGrid key) are read here: a password reset link, a ticket. */}
+                      <details>
+                        <summary>
+                          <Text span size="xs">
+                            {t("ops.showEmail")}
+                          </Text>
+                        </summary>
+                        <Text size="xs" style={{ whiteSpace: "pre-wrap", wordBreak: "break-word" }}>
+                          {email.text}
+                        </Text>
+                      </details>
                     </Table.Td>
                     <Table.Td>
                       <Badge variant="light">{email.status}</Badge>
