@@ -322,6 +322,7 @@ describe.skipIf(chromiumSkipReason !== "")("the web app in Chromium", () => {
     await page.goto("/ops");
     await expect.poll(() => page.getByTestId("health-status").textContent(), { timeout: 10_000 }).toMatch(/healthy|degraded/);
     await expect.poll(() => page.locator("[data-signal]").count()).toBeGreaterThan(0);
+    await expect.poll(() => page.getByRole("heading", { name: "Background jobs" }).count()).toBe(1);
     await expect.poll(() => page.getByText(id).count()).toBe(1);
     await expectAccessible(page);
     await screenshot(page, "operators");

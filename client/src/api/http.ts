@@ -21,6 +21,8 @@ export interface RequestOptions {
   body?: unknown;
   signal?: AbortSignal;
   headers?: Record<string, string>;
+  /** "text" for an answer that is not JSON (the Prometheus metrics). */
+  as?: "json" | "text";
 }
 
 /**
@@ -28,7 +30,7 @@ export interface RequestOptions {
  * sent (same origin), and every failure turned into an ApiError carrying the
  * API's message and request id, so that a page shows what went wrong.
  */
-export async function api<T>(path: string, { method = "GET", body, signal, headers = {} }: RequestOptions = {}): Promise<T> {
+export async function api<T>(path: string, { method = "GET", body, signal, headers = {}, as = "json" }: RequestOptions = {}): Promise<T> {
   let response: Response;
   try {
     response = await fetch(`/api${path}`, {
@@ -46,6 +48,7 @@ export async function api<T>(path: string, { method = "GET", body, signal, heade
     throw new ApiError(0, "network", "no answer from the server: check the connection");
   }
   if (response.status === 204) return undefined as T;
+  if (as === "text" && response.ok) return (await response.text()) as T;
   const payload = (await response.json().catch(() => undefined)) as unknown;
   if (response.ok) return payload as T;
   throw errorOf(response, payload);

@@ -203,6 +203,7 @@ export const FRENCH: Record<MessageKey, string> = {
   "ops.pool": "Pool de la base : {idle} libres sur {total} ouvertes (max {max}), {waiting} en attente",
   "ops.signals": "Signaux d'alerte (5 dernières minutes)",
   "ops.workers": "{web} workers web, {worker} worker de fond, démarré depuis {uptime} min",
+  "ops.queue": "Tâches de fond",
   "ops.webhooks": "Webhooks Stripe",
   "ops.noFailed": "Aucun événement en échec.",
   "ops.replay": "Rejouer",

@@ -205,6 +205,7 @@ const en = {
   "ops.pool": "Database pool: {idle} idle of {total} open (max {max}), {waiting} waiting",
   "ops.signals": "Alert signals (last 5 minutes)",
   "ops.workers": "{web} web workers, {worker} background worker, up {uptime} min",
+  "ops.queue": "Background jobs",
   "ops.webhooks": "Stripe webhooks",
   "ops.noFailed": "No failed event.",
   "ops.replay": "Replay",

@@ -52,6 +52,7 @@ export function OpsPage() {
         <Stack>
           <Health ops={ops} />
           <QueryView query={status}>{(data) => <Signals status={data} />}</QueryView>
+          <JobQueue ops={ops} />
           <Webhooks ops={ops} />
           <Emails ops={ops} />
         </Stack>
@@ -133,6 +134,36 @@ function Signals({ status }: { status: InstanceStatus }) {
           </Group>
         ))}
       </SimpleGrid>
+    </Card>
+  );
+}
+
+const JOB_SERIES = /^job_queue_jobs\{state="(\w+)"\} (\d+)/gm;
+
+/** The background jobs by state, read from the instance's metrics (`job_queue_jobs`). */
+function JobQueue({ ops }: { ops: ReturnType<typeof useOps> }) {
+  const t = useT();
+  const metrics = useQuery({
+    queryKey: ["ops", ops.token, "metrics"],
+    queryFn: ({ signal }) => api<string>("/metrics", { headers: ops.headers, signal, as: "text" }),
+    refetchInterval: 15_000,
+  });
+  return (
+    <Card withBorder component="section" aria-labelledby="queue">
+      <Title order={2} size="h4" id="queue">
+        {t("ops.queue")}
+      </Title>
+      <QueryView query={metrics}>
+        {(text) => (
+          <Group mt="xs" data-testid="queue-depth">
+            {[...text.matchAll(JOB_SERIES)].map(([, state, count]) => (
+              <Text key={state} size="sm">
+                {state}: {count}
+              </Text>
+            ))}
+          </Group>
+        )}
+      </QueryView>
     </Card>
   );
 }
