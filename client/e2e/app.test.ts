@@ -164,6 +164,9 @@ describe.skipIf(chromiumSkipReason !== "")("the web app in Chromium", () => {
     const [first, second] = tickets as [TicketDto, TicketDto, ...TicketDto[]];
     const page = await newPage();
     await signIn(page, staff, `/events/${event.id}`);
+    await expect.poll(() => page.getByTestId("checkin-stats").textContent()).toBe("0 checked in / 2 issued");
+    await expectAccessible(page);
+    await screenshot(page, "event-staff");
     await page.getByRole("link", { name: "Scan tickets" }).click();
     await page.waitForURL(`**/events/${event.id}/scan`);
 
@@ -247,6 +250,7 @@ describe.skipIf(chromiumSkipReason !== "")("the web app in Chromium", () => {
     const doorQr = display.getByRole("img", { name: "The event's door code" });
     await expect.poll(() => doorQr.locator("svg").count()).toBe(1);
     await screenshot(display, "door-display");
+    await expectAccessible(display);
     const [shown] = await readBarcodes(new Uint8Array(await doorQr.screenshot()), { formats: ["QRCode"] });
     expect(shown?.text).toMatch(/^D1/);
 
