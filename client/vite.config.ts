@@ -2,7 +2,7 @@ import react from "@vitejs/plugin-react";
 import { defineConfig } from "vite";
 import { VitePWA } from "vite-plugin-pwa";
 
-/** Where `npm run dev:client` sends /api: the API started by `npm run dev`. */
+/** Where Vite's dev server (`npm run dev`) sends /api: the API it starts beside it. */
 const API_URL = process.env.API_URL ?? "http://localhost:5000";
 
 export default defineConfig({

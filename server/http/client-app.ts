@@ -49,6 +49,6 @@ const appNotBuilt: RequestHandler = (req, res, next) => {
     .status(503)
     .type("text/plain")
     .send(
-      "The web app is not built: `npm run build` builds it (`npm start` does it first), `npm run dev:client` serves it with hot reload.\n",
+      "The web app is not built: `npm run build` builds it (`npm start` does it first), `npm run dev` serves it with hot reload on port 5173.\n",
     );
 };

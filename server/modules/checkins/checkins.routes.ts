@@ -1,11 +1,11 @@
-import { Router } from "express";
+import { Router, type Response } from "express";
 import { checkinBody, eventParams, selfCheckinBody, type CheckinStats, type DoorCodeResponse } from "../../../shared/api/events.ts";
 import { currentUser, signedIn } from "../../http/middleware/auth.ts";
 import { validated } from "../../http/validate.ts";
 import { byUser, routeLimit } from "../../http/middleware/rate-limit.ts";
 import type { Limit } from "../../infra/rate-limits.ts";
 import { SCAN_STATUS } from "./checkins.presenter.ts";
-import type { CheckinsService } from "./checkins.service.ts";
+import type { CheckinsService, ScanAnswer } from "./checkins.service.ts";
 
 /** `scans`: per staff member, sized for a door's bursts (docs/operations.md, Rate limits). */
 export function checkinsRoutes(checkins: CheckinsService, scans: Limit): Router {
@@ -16,8 +16,7 @@ export function checkinsRoutes(checkins: CheckinsService, scans: Limit): Router 
     signedIn,
     routeLimit(scans, byUser),
     validated({ params: eventParams, body: checkinBody }, async ({ params, body }, req, res) => {
-      const answer = await checkins.scan(params.eventId, currentUser(req).id, body);
-      res.status(SCAN_STATUS[answer.result]).type("application/json").send(answer.body);
+      sendScanAnswer(res, await checkins.scan(params.eventId, currentUser(req).id, body));
     }),
   );
 
@@ -26,8 +25,7 @@ export function checkinsRoutes(checkins: CheckinsService, scans: Limit): Router 
     signedIn,
     routeLimit(scans, byUser),
     validated({ params: eventParams, body: selfCheckinBody }, async ({ params, body }, req, res) => {
-      const answer = await checkins.selfCheckIn(params.eventId, currentUser(req).id, body);
-      res.status(SCAN_STATUS[answer.result]).type("application/json").send(answer.body);
+      sendScanAnswer(res, await checkins.selfCheckIn(params.eventId, currentUser(req).id, body));
     }),
   );
 
@@ -55,4 +53,9 @@ export function checkinsRoutes(checkins: CheckinsService, scans: Limit): Router 
   );
 
   return router;
+}
+
+/** A scan's answer, fresh or replayed for its nonce: the stored bytes, with the status of its kind. */
+function sendScanAnswer(res: Response, answer: ScanAnswer): void {
+  res.status(SCAN_STATUS[answer.result]).type("application/json").send(answer.body);
 }

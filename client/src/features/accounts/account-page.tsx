@@ -1,4 +1,5 @@
-import { Alert, Button, Card, PasswordInput, Stack, Text, Title } from "@mantine/core";
+import { Section } from "../../components/section.tsx";
+import { Alert, Button, Card, PasswordInput, Stack, Text } from "@mantine/core";
 import { useNavigate } from "@tanstack/react-router";
 import { changePasswordBody } from "../../../../shared/api/auth.ts";
 import { showFieldErrors, useSchemaForm } from "../../components/forms.ts";
@@ -40,12 +41,9 @@ function ChangePassword() {
     }),
   );
   return (
-    <Card withBorder component="section" aria-labelledby="change-password">
+    <Section title={t("account.changePassword")}>
       <form onSubmit={(event) => void submit(event)} noValidate>
         <Stack maw={420}>
-          <Title order={2} size="h4" id="change-password">
-            {t("account.changePassword")}
-          </Title>
           <PasswordInput
             label={t("field.currentPassword")}
             autoComplete="current-password"
@@ -69,7 +67,7 @@ function ChangePassword() {
           </Button>
         </Stack>
       </form>
-    </Card>
+    </Section>
   );
 }
 

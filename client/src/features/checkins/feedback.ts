@@ -1,3 +1,5 @@
+import type { QueuedScan } from "./scan-queue.ts";
+
 /** A sound and a vibration per kind of answer, distinct enough to tell apart without looking. */
 export type Feedback = "checked_in" | "already_checked_in" | "invalid" | "queued";
 
@@ -17,7 +19,7 @@ const VIBRATIONS: Record<Feedback, number[]> = {
 
 let audio: AudioContext | undefined;
 
-export function signal(kind: Feedback): void {
+function signal(kind: Feedback): void {
   navigator.vibrate?.(VIBRATIONS[kind]);
   try {
     audio ??= new AudioContext();
@@ -37,4 +39,11 @@ export function signal(kind: Feedback): void {
   } catch {
     // No audio on this device (or not yet allowed): the colour and the words still say it.
   }
+}
+
+/** The signal of a scan as it stands: queued, refused, or its answer. */
+export function signalScan(scan: QueuedScan): void {
+  if (scan.state === "pending") signal("queued");
+  else if (scan.state === "problem") signal("invalid");
+  else signal(scan.result === "checked_in" || scan.result === "already_checked_in" ? scan.result : "invalid");
 }

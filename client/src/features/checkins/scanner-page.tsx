@@ -1,5 +1,6 @@
+import { Section } from "../../components/section.tsx";
 import { AnchorLink } from "../../components/links.tsx";
-import { Badge, Button, Card, Group, List, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Badge, Button, Group, List, Stack, Text, TextInput } from "@mantine/core";
 import { useParams } from "@tanstack/react-router";
 import { useCallback, useState, type FormEvent } from "react";
 import { Page } from "../../components/page.tsx";
@@ -7,7 +8,7 @@ import { useFormatDate, useT } from "../../i18n/i18n.tsx";
 import { SignedIn } from "../accounts/signed-in.tsx";
 import { useCheckinStats, useEvent } from "../events/api.ts";
 import { CameraView } from "./camera-view.tsx";
-import { signal } from "./feedback.ts";
+import { signalScan } from "./feedback.ts";
 import { reasonText, ResultPanel } from "./result-panel.tsx";
 import type { QueuedScan } from "./scan-queue.ts";
 import { useDoorQueue } from "./use-door-queue.ts";
@@ -30,7 +31,7 @@ function Scanner({ eventId }: { eventId: string }) {
     async (code: string) => {
       const answered = await queue.scan(code);
       setLast(answered);
-      signal(answered.state === "pending" ? "queued" : answered.state === "problem" ? "invalid" : (answered.result as "checked_in"));
+      signalScan(answered);
       void stats.refetch();
     },
     [queue, stats],
@@ -108,11 +109,8 @@ function Problems({ problems }: { problems: QueuedScan[] }) {
   const formatDate = useFormatDate();
   if (problems.length === 0) return null;
   return (
-    <Card withBorder component="section" aria-labelledby="problems">
+    <Section title={t("scanner.problems")}>
       <Stack gap="xs">
-        <Title order={2} size="h4" id="problems">
-          {t("scanner.problems")}
-        </Title>
         <List>
           {problems.map((scan) => (
             <List.Item key={scan.nonce}>
@@ -121,6 +119,6 @@ function Problems({ problems }: { problems: QueuedScan[] }) {
           ))}
         </List>
       </Stack>
-    </Card>
+    </Section>
   );
 }

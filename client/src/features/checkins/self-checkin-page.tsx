@@ -6,7 +6,7 @@ import { Page } from "../../components/page.tsx";
 import { useT } from "../../i18n/i18n.tsx";
 import { SignedIn } from "../accounts/signed-in.tsx";
 import { CameraView } from "./camera-view.tsx";
-import { signal } from "./feedback.ts";
+import { signalScan } from "./feedback.ts";
 import { ResultPanel } from "./result-panel.tsx";
 import type { QueuedScan } from "./scan-queue.ts";
 import { useDoorQueue } from "./use-door-queue.ts";
@@ -29,7 +29,7 @@ function SelfCheckin({ eventId }: { eventId: string }) {
     async (doorCode: string) => {
       const answered = await queue.scan(doorCode);
       setResult(answered);
-      signal(answered.state === "pending" ? "queued" : answered.state === "problem" ? "invalid" : (answered.result as "checked_in"));
+      signalScan(answered);
     },
     [queue],
   );

@@ -1,5 +1,6 @@
+import { Section } from "../../components/section.tsx";
 import { AnchorLink, ButtonLink } from "../../components/links.tsx";
-import { Badge, Button, Card, Group, SegmentedControl, SimpleGrid, Stack, Text, Textarea, TextInput, Title } from "@mantine/core";
+import { Badge, Button, Card, Group, SegmentedControl, SimpleGrid, Stack, Text, Textarea, TextInput } from "@mantine/core";
 import { useNavigate } from "@tanstack/react-router";
 import { Controller } from "react-hook-form";
 import { createCommunityBody } from "../../../../shared/api/communities.ts";
@@ -82,12 +83,9 @@ function CreateCommunity() {
     }),
   );
   return (
-    <Card withBorder component="section" aria-labelledby="create-community">
+    <Section title={t("home.create")}>
       <form onSubmit={(event) => void submit(event)} noValidate>
         <Stack>
-          <Title order={2} size="h4" id="create-community">
-            {t("home.create")}
-          </Title>
           <TextInput label={t("field.communityName")} required error={errors.name?.message} {...form.register("name")} />
           <Textarea
             label={t("field.description")}
@@ -122,6 +120,6 @@ function CreateCommunity() {
           </Button>
         </Stack>
       </form>
-    </Card>
+    </Section>
   );
 }

@@ -1,4 +1,5 @@
-import { ActionIcon, Button, Card, Group, NativeSelect, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { Section } from "../../components/section.tsx";
+import { ActionIcon, Button, Group, NativeSelect, Stack, Table, Text, TextInput } from "@mantine/core";
 import { useDebouncedValue } from "@mantine/hooks";
 import { useState } from "react";
 import { addMemberBody, ROLES, type MemberDto, type Role } from "../../../../shared/api/communities.ts";
@@ -118,12 +119,9 @@ function AddMember({ slug, role }: { slug: string; role: Role }) {
     add.mutate(body, { onSuccess: () => form.reset(), onError: (error) => showFieldErrors(error, form.setError) }),
   );
   return (
-    <Card withBorder component="section" aria-labelledby="add-member">
+    <Section title={t("members.add")}>
       <form onSubmit={(event) => void submit(event)} noValidate>
         <Stack>
-          <Title order={2} size="h4" id="add-member">
-            {t("members.add")}
-          </Title>
           <Group align="flex-end">
             <TextInput
               label={t("field.email")}
@@ -145,6 +143,6 @@ function AddMember({ slug, role }: { slug: string; role: Role }) {
           <ErrorMessage error={add.error} />
         </Stack>
       </form>
-    </Card>
+    </Section>
   );
 }

@@ -1,3 +1,4 @@
+import { Section } from "../../components/section.tsx";
 import { Button, Card, Stack, Text, Textarea, TextInput, Title } from "@mantine/core";
 import type { Role } from "../../../../shared/api/communities.ts";
 import { createNewsBody } from "../../../../shared/api/communities.ts";
@@ -54,12 +55,9 @@ function PostNews({ slug }: { slug: string }) {
     post.mutate(body, { onSuccess: () => form.reset(), onError: (error) => showFieldErrors(error, form.setError) }),
   );
   return (
-    <Card withBorder component="section" aria-labelledby="post-news">
+    <Section title={t("news.post")}>
       <form onSubmit={(event) => void submit(event)} noValidate>
         <Stack>
-          <Title order={2} size="h4" id="post-news">
-            {t("news.post")}
-          </Title>
           <TextInput label={t("field.title")} required error={errors.title?.message} {...form.register("title")} />
           <Textarea label={t("field.body")} required autosize minRows={3} error={errors.body?.message} {...form.register("body")} />
           <ErrorMessage error={post.error} />
@@ -68,6 +66,6 @@ function PostNews({ slug }: { slug: string }) {
           </Button>
         </Stack>
       </form>
-    </Card>
+    </Section>
   );
 }

@@ -1,3 +1,4 @@
+import { Section } from "../../components/section.tsx";
 import { AnchorLink, ButtonLink } from "../../components/links.tsx";
 import { Alert, Button, Card, Group, Progress, Stack, Text } from "@mantine/core";
 import { useParams } from "@tanstack/react-router";
@@ -88,11 +89,8 @@ function Door({ eventId }: { eventId: string }) {
   const t = useT();
   const stats = useCheckinStats(eventId, true);
   return (
-    <Card withBorder component="section" aria-labelledby="door">
+    <Section title={t("door.title")}>
       <Stack>
-        <Text fw={600} id="door">
-          {t("door.title")}
-        </Text>
         <Group>
           <ButtonLink to="/events/$eventId/scan" params={{ eventId }}>
             {t("door.scan")}
@@ -110,6 +108,6 @@ function Door({ eventId }: { eventId: string }) {
           )}
         </QueryView>
       </Stack>
-    </Card>
+    </Section>
   );
 }

@@ -1,5 +1,6 @@
+import { Section } from "../../components/section.tsx";
 import { AnchorLink } from "../../components/links.tsx";
-import { Button, Card, Group, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Button, Card, Group, Stack, Text, TextInput } from "@mantine/core";
 
 import { z } from "zod";
 import type { Role } from "../../../../shared/api/communities.ts";
@@ -78,12 +79,9 @@ function CreateEvent({ slug }: { slug: string }) {
     ),
   );
   return (
-    <Card withBorder component="section" aria-labelledby="create-event">
+    <Section title={t("event.create")}>
       <form onSubmit={(event) => void submit(event)} noValidate>
         <Stack>
-          <Title order={2} size="h4" id="create-event">
-            {t("event.create")}
-          </Title>
           <TextInput label={t("field.title")} required error={errors.title?.message} {...form.register("title")} />
           <Group grow wrap="wrap">
             <TextInput
@@ -112,6 +110,6 @@ function CreateEvent({ slug }: { slug: string }) {
           </Button>
         </Stack>
       </form>
-    </Card>
+    </Section>
   );
 }

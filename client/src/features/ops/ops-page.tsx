@@ -1,4 +1,5 @@
-import { Badge, Button, Card, Group, PasswordInput, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { Section } from "../../components/section.tsx";
+import { Badge, Button, Group, PasswordInput, SimpleGrid, Stack, Table, Text } from "@mantine/core";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { EmailDto } from "../../../../shared/api/emails.ts";
@@ -87,10 +88,7 @@ function Health({ ops }: { ops: ReturnType<typeof useOps> }) {
   const t = useT();
   const health = useQuery({ queryKey: ["ops", ops.token, "health"], queryFn: ops.get<HealthDto>("/health"), refetchInterval: 10_000 });
   return (
-    <Card withBorder component="section" aria-labelledby="health">
-      <Title order={2} size="h4" id="health">
-        {t("ops.health")}
-      </Title>
+    <Section title={t("ops.health")}>
       <QueryView query={health}>
         {(data) => (
           <Group mt="xs">
@@ -110,17 +108,14 @@ function Health({ ops }: { ops: ReturnType<typeof useOps> }) {
           </Group>
         )}
       </QueryView>
-    </Card>
+    </Section>
   );
 }
 
 function Signals({ status }: { status: InstanceStatus }) {
   const t = useT();
   return (
-    <Card withBorder component="section" aria-labelledby="signals">
-      <Title order={2} size="h4" id="signals">
-        {t("ops.signals")}
-      </Title>
+    <Section title={t("ops.signals")}>
       <Text size="sm" c="dimmed">
         {t("ops.workers", { web: status.workers.web ?? 0, worker: status.workers.worker ?? 0, uptime: Math.round(status.uptimeS / 60) })}
       </Text>
@@ -134,7 +129,20 @@ function Signals({ status }: { status: InstanceStatus }) {
           </Group>
         ))}
       </SimpleGrid>
-    </Card>
+    </Section>
+  );
+}
+
+/** "state: count" for each state, in a row. */
+function Counts({ counts, testId }: { counts: Array<[string, number | string]>; testId: string }) {
+  return (
+    <Group mt="xs" data-testid={testId}>
+      {counts.map(([state, count]) => (
+        <Text key={state} size="sm">
+          {state}: {count}
+        </Text>
+      ))}
+    </Group>
   );
 }
 
@@ -149,22 +157,13 @@ function JobQueue({ ops }: { ops: ReturnType<typeof useOps> }) {
     refetchInterval: 15_000,
   });
   return (
-    <Card withBorder component="section" aria-labelledby="queue">
-      <Title order={2} size="h4" id="queue">
-        {t("ops.queue")}
-      </Title>
+    <Section title={t("ops.queue")}>
       <QueryView query={metrics}>
         {(text) => (
-          <Group mt="xs" data-testid="queue-depth">
-            {[...text.matchAll(JOB_SERIES)].map(([, state, count]) => (
-              <Text key={state} size="sm">
-                {state}: {count}
-              </Text>
-            ))}
-          </Group>
+          <Counts testId="queue-depth" counts={[...text.matchAll(JOB_SERIES)].map(([, state, count]) => [state ?? "", count ?? ""])} />
         )}
       </QueryView>
-    </Card>
+    </Section>
   );
 }
 
@@ -186,21 +185,8 @@ function Webhooks({ ops }: { ops: ReturnType<typeof useOps> }) {
     onSuccess: () => client.invalidateQueries({ queryKey: ["ops", ops.token] }),
   });
   return (
-    <Card withBorder component="section" aria-labelledby="webhooks">
-      <Title order={2} size="h4" id="webhooks">
-        {t("ops.webhooks")}
-      </Title>
-      <QueryView query={stats}>
-        {({ counts }) => (
-          <Group mt="xs" data-testid="webhook-counts">
-            {Object.entries(counts).map(([state, count]) => (
-              <Text key={state} size="sm">
-                {state}: {count}
-              </Text>
-            ))}
-          </Group>
-        )}
-      </QueryView>
+    <Section title={t("ops.webhooks")}>
+      <QueryView query={stats}>{({ counts }) => <Counts testId="webhook-counts" counts={Object.entries(counts)} />}</QueryView>
       <ErrorMessage error={replay.error} />
       <QueryView query={failed}>
         {({ items }) =>
@@ -237,7 +223,7 @@ function Webhooks({ ops }: { ops: ReturnType<typeof useOps> }) {
           )
         }
       </QueryView>
-    </Card>
+    </Section>
   );
 }
 
@@ -246,10 +232,7 @@ function Emails({ ops }: { ops: ReturnType<typeof useOps> }) {
   const formatDate = useFormatDate();
   const emails = useQuery({ queryKey: ["ops", ops.token, "emails"], queryFn: ops.get<ListPage<EmailDto>>("/ops/emails?limit=10") });
   return (
-    <Card withBorder component="section" aria-labelledby="emails">
-      <Title order={2} size="h4" id="emails">
-        {t("ops.emails")}
-      </Title>
+    <Section title={t("ops.emails")}>
       <QueryView query={emails}>
         {({ items }) => (
           <ScrollRegion label={t("ops.emails")}>
@@ -284,6 +267,6 @@ function Emails({ ops }: { ops: ReturnType<typeof useOps> }) {
           </ScrollRegion>
         )}
       </QueryView>
-    </Card>
+    </Section>
   );
 }

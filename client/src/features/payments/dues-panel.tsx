@@ -1,4 +1,5 @@
-import { Alert, Button, Card, Group, List, NativeSelect, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Section } from "../../components/section.tsx";
+import { Alert, Button, Card, Group, List, NativeSelect, Stack, Text, TextInput } from "@mantine/core";
 import { useRouterState } from "@tanstack/react-router";
 import { useState } from "react";
 import { z } from "zod";
@@ -67,10 +68,7 @@ function Receipts({ slug }: { slug: string }) {
   if (list.error) return <ErrorMessage error={list.error} />;
   if (receipts.length === 0) return null;
   return (
-    <Card withBorder component="section" aria-labelledby="receipts">
-      <Title order={2} size="h4" id="receipts">
-        {t("dues.receipts")}
-      </Title>
+    <Section title={t("dues.receipts")}>
       <List mt="xs">
         {receipts.map((payment) => (
           <List.Item key={payment.id}>
@@ -83,7 +81,7 @@ function Receipts({ slug }: { slug: string }) {
         ))}
       </List>
       <LoadMore list={list} />
-    </Card>
+    </Section>
   );
 }
 
@@ -117,12 +115,9 @@ function DuesSettings({ slug, dues }: { slug: string; dues: DuesDto }) {
     ),
   );
   return (
-    <Card withBorder component="section" aria-labelledby="dues-settings">
+    <Section title={t("dues.settings")}>
       <form onSubmit={(event) => void submit(event)} noValidate>
         <Stack>
-          <Title order={2} size="h4" id="dues-settings">
-            {t("dues.settings")}
-          </Title>
           <Group align="flex-start" grow wrap="wrap">
             <TextInput label={t("dues.amountField")} inputMode="decimal" error={errors.amount?.message} {...form.register("amount")} />
             <NativeSelect
@@ -150,6 +145,6 @@ function DuesSettings({ slug, dues }: { slug: string; dues: DuesDto }) {
           </Button>
         </Stack>
       </form>
-    </Card>
+    </Section>
   );
 }
