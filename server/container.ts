@@ -69,6 +69,7 @@ export async function buildContainer(
       min: config.plan.poolMinPerProcess,
       statementTimeoutMs: config.plan.dbStatementTimeoutMs,
       applicationName: `community-${role}`,
+      behindPooler: role === "web" && config.database.behindPooler,
       neonWsProxy: config.database.neonWsProxy,
     },
     logger,

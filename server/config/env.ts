@@ -79,6 +79,8 @@ const envSchema = z.object({
   OPS_TOKEN: optional(z.string().min(32, "must be at least 32 characters")),
   SESSION_IDLE_HOURS: z.preprocess(blankAsUnset, wholeNumber(1).default(24 * 7)),
   SESSION_MAX_HOURS: z.preprocess(blankAsUnset, wholeNumber(1).default(24 * 30)),
+  /** The session cookie's Secure flag; only a deployment reached over plain HTTP on loopback turns it off in production. */
+  SESSION_COOKIE_SECURE: optional(z.enum(["true", "false"])),
   TRUST_PROXY: optional(z.string()),
 
   SHUTDOWN_DRAIN_DELAY_MS: optional(wholeNumber(0)),
@@ -208,6 +210,11 @@ function buildConfig(raw: RawEnv, cpus: number) {
     database: {
       url: raw.DATABASE_URL,
       directUrl: raw.DATABASE_DIRECT_URL ?? raw.DATABASE_URL,
+      /**
+       * A direct URL different from DATABASE_URL says DATABASE_URL goes through a pooler in transaction mode (PgBouncer,
+       * Neon's pooled endpoint): its connections carry no session state (docs/operations.md, Behind a pooler).
+       */
+      behindPooler: raw.DATABASE_DIRECT_URL !== undefined && raw.DATABASE_URL !== undefined && raw.DATABASE_DIRECT_URL !== raw.DATABASE_URL,
       driver: raw.DB_DRIVER,
       neonWsProxy: raw.DB_NEON_WS_PROXY,
       embeddedDir: path.join(raw.DATA_DIR, "postgres"),
@@ -223,7 +230,7 @@ function buildConfig(raw: RawEnv, cpus: number) {
       secrets: raw.SESSION_SECRET ?? [],
       idleMs: raw.SESSION_IDLE_HOURS * 3_600_000,
       maxAgeMs: raw.SESSION_MAX_HOURS * 3_600_000,
-      secureCookie: production,
+      secureCookie: raw.SESSION_COOKIE_SECURE === undefined ? production : raw.SESSION_COOKIE_SECURE === "true",
     },
     ticketSigningKeys: raw.TICKET_SIGNING_KEY ?? [],
     /** Origins whose browser requests may change state, besides APP_URL's. */
@@ -274,11 +281,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cpus = os.av
  * Role and flags given on the command line (`--role=web`), read here so that
  * entry points never touch process.argv or process.env themselves.
  */
-export function commandLineRole(argv: readonly string[] = process.argv): "web" | "worker" | undefined {
+export function commandLineRole(argv: readonly string[] = process.argv): "web" | "worker" | "migrate" | undefined {
   const flagValue = argv.find((arg) => arg.startsWith("--role="))?.slice("--role=".length);
   if (flagValue === undefined) return undefined;
-  if (flagValue === "web" || flagValue === "worker") return flagValue;
-  throw new ConfigError(`Invalid command line: --role must be "web" or "worker", got "${flagValue}"`);
+  if (flagValue === "web" || flagValue === "worker" || flagValue === "migrate") return flagValue;
+  throw new ConfigError(`Invalid command line: --role must be "web", "worker" or "migrate", got "${flagValue}"`);
 }
 
 /** Sets variables the process resolved itself (development secrets) before anything reads the configuration again. */

@@ -19,7 +19,7 @@ async function prepare({ seedDemo }: PrepareRequest): Promise<PrepareReply> {
   if (!url || !directUrl) throw new Error("DATABASE_URL is required here (the primary sets it)");
   // The primary saw the database answer a moment ago; it may go away meanwhile. Both steps can run again safely.
   const waitingForDatabase = { dependency: "database", logger };
-  await untilReachable(() => prepareDatabase(directUrl), waitingForDatabase);
+  await untilReachable(() => prepareDatabase(directUrl, config), waitingForDatabase);
   const demoLogin = seedDemo ? await untilReachable(() => seedDemoOnce(url, config.dataDir, logger), waitingForDatabase) : undefined;
   return { type: "prepared", demoLogin };
 }

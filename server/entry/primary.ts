@@ -25,7 +25,12 @@ const entryFile = (role: ChildRole | "prepare") => siblingEntry(import.meta.url,
 /** Time children get to drain beyond their own deadline before they are killed. */
 const STOP_MARGIN_MS = 5_000;
 
-async function runRoleAlone(role: ChildRole, config: AppEnv): Promise<void> {
+/**
+ * One role without a primary, for platforms that run each in processes of their own (Procfile, Kubernetes): `web` or
+ * `worker` migrates (safe from every instance at once: under an advisory lock) and serves; `migrate` migrates and exits,
+ * for a release phase or a migration job.
+ */
+async function runRoleAlone(role: ChildRole | "migrate", config: AppEnv): Promise<void> {
   const { url, directUrl } = config.database;
   if (!url || !directUrl) {
     process.stderr.write(`--role=${role} needs DATABASE_URL: the embedded Postgres is run only by the primary\n`);
@@ -33,9 +38,13 @@ async function runRoleAlone(role: ChildRole, config: AppEnv): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel, role });
   await waitForDatabase(directUrl, logger);
-  // Safe from every instance at once: migrations run under an advisory lock. Loaded here only, not by the primary.
+  // Loaded here only, not by the primary.
   const { prepareDatabase } = await import("../infra/db/migrate.ts");
-  await prepareDatabase(directUrl);
+  await prepareDatabase(directUrl, config);
+  if (role === "migrate") {
+    logger.info("database migrated");
+    return;
+  }
   await import(entryFile(role));
 }
 

@@ -12,6 +12,12 @@ export interface PoolOptions {
   min: number;
   statementTimeoutMs: number;
   applicationName: string;
+  /**
+   * The URL is a pooler's in transaction mode: the timeouts cannot travel as startup parameters (PgBouncer refuses
+   * them, and a SET would stay on a server connection that the next transaction of anyone may get). The database
+   * applies them instead, as defaults of the role (prepareDatabase).
+   */
+  behindPooler?: boolean;
   /** host:port/path of a WebSocket proxy for the Neon driver on a non-Neon host. */
   neonWsProxy?: string | undefined;
 }
@@ -34,6 +40,15 @@ export function resolveDriver(setting: DriverSetting, url: string): DriverName {
   return new URL(url).hostname.endsWith(".neon.tech") ? "neon" : "pg";
 }
 
+/** The server-side timeouts of every connection of ours: the role's defaults behind a pooler, startup parameters elsewhere. */
+export function sessionTimeouts(statementTimeoutMs: number) {
+  return {
+    statement_timeout: statementTimeoutMs,
+    // A transaction left open by a crashed handler must not hold locks forever.
+    idle_in_transaction_session_timeout: statementTimeoutMs * 2,
+  };
+}
+
 export async function createPool(options: PoolOptions, logger: Logger): Promise<DbPool> {
   const config = {
     connectionString: options.url,
@@ -41,12 +56,10 @@ export async function createPool(options: PoolOptions, logger: Logger): Promise<
     min: options.min,
     idleTimeoutMillis: IDLE_TIMEOUT_MS,
     connectionTimeoutMillis: CONNECTION_TIMEOUT_MS,
-    statement_timeout: options.statementTimeoutMs,
+    ...(options.behindPooler ? {} : sessionTimeouts(options.statementTimeoutMs)),
     query_timeout: options.statementTimeoutMs + ANSWER_MARGIN_MS,
     keepAlive: true,
     keepAliveInitialDelayMillis: KEEP_ALIVE_DELAY_MS,
-    // A transaction left open by a crashed handler must not hold locks forever.
-    idle_in_transaction_session_timeout: options.statementTimeoutMs * 2,
     application_name: options.applicationName,
   };
   // Neon's driver is loaded only where it is used, to keep worker start-up short.
