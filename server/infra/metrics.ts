@@ -55,6 +55,13 @@ export const shedRequests = new Counter({
   registers: [metricsRegistry],
 });
 
+export const jobCompletions = new Counter({
+  name: "jobs_completed_total",
+  help: "Jobs completed, by task: with several background workers, each one's share of the queue",
+  labelNames: ["task"] as const,
+  registers: [metricsRegistry],
+});
+
 export const jobFailures = new Counter({
   name: "job_failures_total",
   help: "Job attempts that failed, by task",

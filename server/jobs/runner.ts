@@ -3,7 +3,7 @@ import { Logger as QueueLogger, parseCronItems, run, type Runner, type TaskList,
 import type { Logger } from "pino";
 import type pg from "pg";
 import type { JobContext, JobDefinition } from "./job.ts";
-import { jobFailures } from "../infra/metrics.ts";
+import { jobCompletions, jobFailures } from "../infra/metrics.ts";
 
 export interface JobRunnerOptions {
   pool: pg.Pool;
@@ -63,6 +63,7 @@ function taskListOf(jobs: readonly JobDefinition[], context: JobContext): TaskLi
           const payload: unknown = job.payload.parse(rawPayload ?? {});
           const attempt = { number: helpers.job.attempts, last: helpers.job.attempts >= helpers.job.max_attempts };
           await job.handle(payload, { ...context, logger, attempt });
+          jobCompletions.inc({ task: job.name });
         } catch (error) {
           jobFailures.inc({ task: job.name });
           throw error;
