@@ -13,6 +13,8 @@ export interface PrivateRedis {
   port: number;
   freeze(): void;
   thaw(): void;
+  /** SIGKILL, as a crashed or OOM-killed Redis: nothing is flushed, every connection drops. */
+  kill(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -22,8 +24,9 @@ export function privateRedisSkipReason(): string | undefined {
   return probe.error || probe.status !== 0 ? "no redis-server binary on the PATH" : undefined;
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
+/** On a free port, or on `port` (a Redis started again where the killed one was, empty). */
+export async function startPrivateRedis(port?: number): Promise<PrivateRedis> {
+  port ??= await freePort();
   const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
     stdio: "ignore",
   });
@@ -41,6 +44,10 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     port,
     freeze: () => child.kill("SIGSTOP"),
     thaw: () => child.kill("SIGCONT"),
+    async kill() {
+      child.kill("SIGKILL");
+      await exited;
+    },
     async stop() {
       // A frozen process ignores SIGTERM until it runs again.
       child.kill("SIGCONT");

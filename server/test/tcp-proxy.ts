@@ -1,4 +1,5 @@
 import net from "node:net";
+import { Transform, type TransformCallback } from "node:stream";
 
 /**
  * A TCP relay in front of a real service (Postgres, Redis) that a test can cut
@@ -14,12 +15,15 @@ import net from "node:net";
  *   closed: new connections are accepted and left hanging (a network
  *   partition, packets silently dropped). Only client-side deadlines end them.
  * `restore` relays again; connections held by a `drop` resume where they stood.
+ * `slow(ms)` keeps relaying but holds every answer of the service that long (a
+ * round trip to a far or overloaded server); `slow(0)` ends it.
  */
 export type CutMode = "refuse" | "reset" | "drop";
 
 export interface TcpProxy {
   port: number;
   cut(mode?: CutMode): Promise<void>;
+  slow(delayMs: number): void;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -27,11 +31,31 @@ export interface TcpProxy {
 interface Pair {
   client: net.Socket;
   upstream: net.Socket | undefined;
+  /** The service's answers pass through it on their way to the client. */
+  answers: Delay | undefined;
+}
+
+/** Holds each chunk `delay()` ms, in order: a chunk never overtakes one held longer before a change of delay. */
+class Delay extends Transform {
+  #releaseAt = 0;
+
+  constructor(private readonly delay: () => number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const delayMs = this.delay();
+    if (delayMs === 0 && this.#releaseAt <= performance.now()) return callback(null, chunk);
+    this.#releaseAt = Math.max(performance.now() + delayMs, this.#releaseAt);
+    setTimeout(() => this.push(chunk), this.#releaseAt - performance.now());
+    callback();
+  }
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const pairs = new Set<Pair>();
   let state: "relaying" | CutMode = "relaying";
+  let answerDelayMs = 0;
 
   const relay = (pair: Pair) => {
     const upstream = pair.upstream ?? net.connect(targetPort, targetHost);
@@ -39,8 +63,11 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       pair.upstream = upstream;
       upstream.on("error", () => upstream.destroy());
       upstream.on("close", () => pair.client.destroy());
+      pair.answers = new Delay(() => answerDelayMs);
+      pair.answers.pipe(pair.client);
     }
-    pair.client.pipe(upstream).pipe(pair.client);
+    pair.client.pipe(upstream);
+    upstream.pipe(pair.answers!);
   };
   const stall = (pair: Pair) => {
     pair.client.unpipe();
@@ -63,7 +90,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       client.resetAndDestroy();
       return;
     }
-    const pair: Pair = { client, upstream: undefined };
+    const pair: Pair = { client, upstream: undefined, answers: undefined };
     pairs.add(pair);
     client.on("error", () => client.destroy());
     client.on("close", () => {
@@ -87,6 +114,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         else end(pair, mode === "reset" ? "reset" : "close");
       }
       if (mode === "refuse") await stopListening();
+    },
+    slow(delayMs) {
+      answerDelayMs = delayMs;
     },
     async restore() {
       const was = state;
