@@ -1,8 +1,8 @@
 import { defineConfig } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
-/** Tests that start whole clusters (and stop, reload, cut and starve them). */
-const PROCESS_TESTS = ["server/entry/**/*.test.ts"];
+/** Tests that start whole clusters (and stop, reload, cut and starve them), alone or as a deployment of several. */
+const PROCESS_TESTS = ["server/entry/**/*.test.ts", "deploy/local/**/*.test.ts"];
 
 /**
  * Process tests first, longest (or on a first run, largest) first: they mostly wait on their clusters (a 30 s outage,
@@ -37,7 +37,7 @@ export default defineConfig({
         // starts its own server and restores whatever it stubs.
         test: {
           name: "app",
-          include: ["server/**/*.test.ts", "shared/**/*.test.ts", "bench/**/*.test.ts"],
+          include: ["server/**/*.test.ts", "shared/**/*.test.ts", "bench/**/*.test.ts", "deploy/**/*.test.ts"],
           exclude: PROCESS_TESTS,
           isolate: false,
         },
