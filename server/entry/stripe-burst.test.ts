@@ -1,4 +1,3 @@
-import { randomInt } from "node:crypto";
 import pg from "pg";
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,6 +5,7 @@ import { createStripe } from "../infra/stripe.ts";
 import { databaseUrl } from "../test/harness.ts";
 import { ownDatabase, type OwnDatabase } from "../test/services.ts";
 import { FakeStripe, type FakeEvent } from "../test/fake-stripe.ts";
+import { burstDeliveries, inParallel, stripeHistory } from "../test/stripe-burst.ts";
 import { startCluster, waitFor, type ClusterProcess } from "../test/cluster-process.ts";
 
 /**
@@ -24,33 +24,6 @@ const DUPLICATE_SHARE = 0.2;
 const DELIVERIES = 2_000;
 const BAD_SIGNATURES = 60;
 const CONCURRENCY = 32;
-
-function shuffle<T>(items: T[]): T[] {
-  for (let index = items.length - 1; index > 0; index -= 1) {
-    const other = randomInt(index + 1);
-    [items[index], items[other]] = [items[other] as T, items[index] as T];
-  }
-  return items;
-}
-
-interface Delivery {
-  event: FakeEvent;
-  secret: string;
-  valid: boolean;
-}
-
-/** Runs the tasks with at most `limit` in flight, in order of the list. */
-async function inParallel<T>(items: T[], limit: number, task: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next;
-      next += 1;
-      await task(items[index] as T, index);
-    }
-  };
-  await Promise.all(Array.from({ length: limit }, lane));
-}
 
 describe("a burst of Stripe webhooks while the background worker is killed", () => {
   let database: OwnDatabase;
@@ -90,43 +63,6 @@ describe("a burst of Stripe webhooks while the background worker is killed", () 
     await database?.drop();
   });
 
-  /** Subscriptions and accounts of each community, changed ROUNDS times, one second apart (Stripe's `created` is in seconds). */
-  async function stripeHistory(communityIds: string[]): Promise<{ subscriptions: string[]; accounts: string[] }> {
-    const subscriptions: string[] = [];
-    const accounts: string[] = [];
-    for (const communityId of communityIds) {
-      const session = await stripe.checkout.sessions.create({
-        mode: "subscription",
-        client_reference_id: communityId,
-        line_items: [{ price: "price_pro", quantity: 1 }],
-        subscription_data: { metadata: { community_id: communityId } },
-      });
-      subscriptions.push(fake.completeCheckout(session.id).subscription as string);
-      accounts.push((await stripe.accounts.create({ type: "express", metadata: { community_id: communityId } })).id);
-    }
-    const changes = [
-      (id: string) => fake.failPayment(id),
-      (id: string) => fake.renew(id),
-      (id: string, round: number) => fake.setCancelAtPeriodEnd(id, round % 3 === 0),
-      (id: string, round: number) => fake.updateSubscription(id, { items: [{ price: round % 2 ? "price_premium" : "price_pro" }] }),
-    ];
-    for (let round = 0; round < ROUNDS; round += 1) {
-      fake.advanceClock(1);
-      subscriptions.forEach((id, index) =>
-        (changes[(round + index) % changes.length] as (id: string, round: number) => unknown)(id, round),
-      );
-      accounts.forEach((id, index) =>
-        fake.updateAccount(id, {
-          charges_enabled: (round + index) % 2 === 0,
-          payouts_enabled: round % 3 === 0,
-          details_submitted: true,
-          currently_due: round % 4 === 0 ? [] : [`field_${round}`],
-        }),
-      );
-    }
-    return { subscriptions, accounts };
-  }
-
   it(
     "stores every valid event once, refuses the bad ones, processes each exactly once and leaves the newest states",
     { timeout: 120_000 },
@@ -137,17 +73,10 @@ describe("a burst of Stripe webhooks while the background worker is killed", () 
           `insert into communities (slug, name) select 'burst-' || n, 'Burst ' || n from generate_series(1, ${COMMUNITIES}) n returning id`,
         )
       ).map((row) => row.id);
-      const { subscriptions, accounts } = await stripeHistory(communityIds);
+      const { subscriptions, accounts } = await stripeHistory(fake, stripe, communityIds, ROUNDS);
       const distinct = fake.events;
       const secretOf = (event: FakeEvent) => (event.account ? CONNECT_SECRET : SECRET);
-      const valid: Delivery[] = distinct.map((event) => ({ event, secret: secretOf(event), valid: true }));
-      const duplicates = Array.from({ length: DELIVERIES - valid.length }, () => valid[randomInt(valid.length)] as Delivery);
-      const bad = Array.from({ length: BAD_SIGNATURES }, () => ({
-        ...(valid[randomInt(valid.length)] as Delivery),
-        secret: "whsec_wrong",
-        valid: false,
-      }));
-      const deliveries = shuffle([...valid, ...duplicates, ...bad]);
+      const { deliveries, valid, duplicates, bad } = burstDeliveries(distinct, secretOf, DELIVERIES, BAD_SIGNATURES);
       expect(duplicates.length / valid.length).toBeGreaterThanOrEqual(DUPLICATE_SHARE);
 
       const statuses: number[] = [];
