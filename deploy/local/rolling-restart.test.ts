@@ -40,7 +40,7 @@ describe.skipIf(deploymentSkipReason !== "")(`a rolling restart behind nginx (${
 
   it("fails no request and loses no write while each instance in turn is stopped and started again", { timeout: 120_000 }, async () => {
     const cast = await newCast(deployment.url);
-    const traffic = new Traffic(deployment.url, cast).start();
+    const traffic = Traffic.everyday(deployment.url, cast).start();
     const rolls: string[] = [];
     let answers: Answer[];
     try {

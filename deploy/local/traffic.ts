@@ -30,11 +30,41 @@ interface Request {
   cookie?: string | undefined;
 }
 
-/** Who the traffic acts as: a member who owns a community, and the community's slug. */
-export interface Cast {
-  cookie: string;
-  slug: string;
+/**
+ * Who the traffic acts as: a member who owns a community. Told that the session is gone (401, after Redis lost every
+ * session), the member signs in again, as the web app sends them to do; requests meanwhile go without the old cookie.
+ */
+export class Cast {
+  #signingIn: Promise<void> | undefined;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly email: string,
+    public cookie: string | undefined,
+    readonly slug: string,
+  ) {}
+
+  signedOut(): void {
+    if (this.#signingIn) return;
+    this.cookie = undefined;
+    this.#signingIn = this.#signIn().finally(() => (this.#signingIn = undefined));
+  }
+
+  async #signIn(): Promise<void> {
+    while (!this.cookie) {
+      const response = await fetch(`${this.baseUrl}/api/auth/login`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: this.email, password: PASSWORD }),
+      }).catch(() => undefined);
+      const cookie = response?.status === 200 ? response.headers.get("set-cookie")?.split(";")[0] : undefined;
+      if (cookie) this.cookie = cookie;
+      else await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
+
+const PASSWORD = "correct horse battery";
 
 const REQUEST_TIMEOUT_MS = 40_000;
 
@@ -93,6 +123,7 @@ class Client {
     private readonly next: () => Request,
     private readonly agent: http.Agent | false,
     private readonly pauseMs: number,
+    private readonly onSignedOut: () => void,
   ) {}
 
   start(): void {
@@ -106,7 +137,9 @@ class Client {
 
   async #loop(): Promise<void> {
     while (!this.#stopped) {
-      this.answers.push(await send(this.baseUrl, this.next(), this.agent, this.name));
+      const answer = await send(this.baseUrl, this.next(), this.agent, this.name);
+      this.answers.push(answer);
+      if (answer.status === 401) this.onSignedOut();
       await new Promise((resolve) => setTimeout(resolve, this.pauseMs));
     }
   }
@@ -118,7 +151,7 @@ export async function newCast(baseUrl: string): Promise<Cast> {
   const registered = await fetch(`${baseUrl}/api/auth/register`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email, password: "correct horse battery", name: "Owner" }),
+    body: JSON.stringify({ email, password: PASSWORD, name: "Owner" }),
   });
   const cookie = registered.headers.get("set-cookie")?.split(";")[0];
   if (registered.status !== 201 || !cookie) throw new Error(`register: ${registered.status} ${await registered.text()}`);
@@ -129,48 +162,71 @@ export async function newCast(baseUrl: string): Promise<Cast> {
   });
   if (created.status !== 201) throw new Error(`create community: ${created.status} ${await created.text()}`);
   const { community } = (await created.json()) as { community: { slug: string } };
-  return { cookie, slug: community.slug };
+  return new Cast(baseUrl, email, cookie, community.slug);
 }
 
-export interface TrafficOptions {
-  /** Pause of each client between an answer and its next request. */
-  pauseMs?: number;
+/** What each kind of client asks for, as the cast. */
+function requestsOf(cast: Cast) {
+  return {
+    profile: (): Request => ({ method: "GET", path: `/api/communities/${cast.slug}` }),
+    me: (): Request => ({ method: "GET", path: "/api/auth/me", cookie: cast.cookie }),
+    newsList: (): Request => ({ method: "GET", path: `/api/communities/${cast.slug}/news`, cookie: cast.cookie }),
+    publish: (): Request => ({
+      method: "POST",
+      path: `/api/communities/${cast.slug}/news`,
+      cookie: cast.cookie,
+      body: { title: `News ${randomUUID().slice(0, 8)}`, body: "Posted under load." },
+    }),
+  };
 }
+
+type ClientSpec = [name: string, next: () => Request, connections: "keep-alive" | "new"];
 
 export class Traffic {
   readonly #clients: Client[];
   readonly #agents: http.Agent[] = [];
 
-  constructor(baseUrl: string, cast: Cast, { pauseMs = 20 }: TrafficOptions = {}) {
-    const keepAlive = () => {
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      this.#agents.push(agent);
-      return agent;
-    };
-    const profile = (): Request => ({ method: "GET", path: `/api/communities/${cast.slug}` });
-    const me = (): Request => ({ method: "GET", path: "/api/auth/me", cookie: cast.cookie });
-    const newsList = (): Request => ({ method: "GET", path: `/api/communities/${cast.slug}/news`, cookie: cast.cookie });
-    const publish = (): Request => ({
-      method: "POST",
-      path: `/api/communities/${cast.slug}/news`,
-      cookie: cast.cookie,
-      body: { title: `News ${randomUUID().slice(0, 8)}`, body: "Posted under load." },
+  /** Seven clients, a short pause after each answer: public reads, member reads and writes, keep-alive and not. */
+  static everyday(baseUrl: string, cast: Cast): Traffic {
+    const { profile, me, newsList, publish } = requestsOf(cast);
+    return new Traffic(baseUrl, cast, 20, [
+      ["public read, keep-alive", profile, "keep-alive"],
+      ["public read, keep-alive", profile, "keep-alive"],
+      ["public read, new connections", profile, "new"],
+      ["member read, keep-alive", me, "keep-alive"],
+      ["member read, new connections", newsList, "new"],
+      ["write, keep-alive", publish, "keep-alive"],
+      ["write, new connections", publish, "new"],
+    ]);
+  }
+
+  /** `size` members reading the news at once, each sending the next request as soon as the answer is in. */
+  static crowd(baseUrl: string, cast: Cast, size: number): Traffic {
+    const { newsList } = requestsOf(cast);
+    return new Traffic(
+      baseUrl,
+      cast,
+      0,
+      Array.from({ length: size }, (): ClientSpec => ["crowd", newsList, "keep-alive"]),
+    );
+  }
+
+  private constructor(baseUrl: string, cast: Cast, pauseMs: number, specs: ClientSpec[]) {
+    this.#clients = specs.map(([name, next, connections]) => {
+      const agent = connections === "new" ? false : new http.Agent({ keepAlive: true, maxSockets: 1 });
+      if (agent) this.#agents.push(agent);
+      return new Client(name, baseUrl, next, agent, pauseMs, () => cast.signedOut());
     });
-    const client = (name: string, next: () => Request, agent: http.Agent | false) => new Client(name, baseUrl, next, agent, pauseMs);
-    this.#clients = [
-      client("public read, keep-alive", profile, keepAlive()),
-      client("public read, keep-alive", profile, keepAlive()),
-      client("public read, new connections", profile, false),
-      client("member read, keep-alive", me, keepAlive()),
-      client("member read, new connections", newsList, false),
-      client("write, keep-alive", publish, keepAlive()),
-      client("write, new connections", publish, false),
-    ];
   }
 
   start(): this {
     for (const client of this.#clients) client.start();
     return this;
+  }
+
+  /** The answers received so far, in no particular order. */
+  answersSoFar(): Answer[] {
+    return this.#clients.flatMap((client) => client.answers);
   }
 
   /** Stops every client once its request in flight has its answer; returns every answer, in the order they were sent. */
