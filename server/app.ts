@@ -6,7 +6,7 @@ import { requestLog } from "./http/middleware/request-log.ts";
 import { loadShedding } from "./http/middleware/load-shedding.ts";
 import { sessions } from "./http/middleware/session.ts";
 import { errorHandler, notFoundHandler } from "./http/error-handler.ts";
-import { healthRoutes } from "./modules/health/index.ts";
+import { HEALTH_MOUNT_PATH, healthRoutes } from "./modules/health/index.ts";
 import { accountsModule } from "./modules/accounts/index.ts";
 import { communitiesModule, communityAccess } from "./modules/communities/index.ts";
 import { eventsModule } from "./modules/events/index.ts";
@@ -50,7 +50,7 @@ export function createApp(container: Container): Express {
   // Before anything that costs: a refused request touches no Redis, no database, not even helmet.
   app.use(loadShedding(container.load));
   app.use(helmet({ contentSecurityPolicy: { directives: CONTENT_SECURITY } }));
-  app.use("/api/health", healthRoutes(container.health, config.opsToken));
+  app.use(HEALTH_MOUNT_PATH, healthRoutes(container.health, config.opsToken));
   const metrics = metricsModule(container);
   app.use("/api/metrics", opsOnly(config.opsToken, config.production), metrics.routes);
   const emails = emailsModule(container);

@@ -3,6 +3,13 @@ import type { HealthMonitor } from "../../infra/health.ts";
 import { hasOpsToken } from "../../http/middleware/ops-token.ts";
 import { presentPublicHealth } from "./health.presenter.ts";
 
+/** Where the application mounts these routes. */
+export const HEALTH_MOUNT_PATH = "/api/health";
+const LIVE_ROUTE = "/live";
+const READY_ROUTE = "/ready";
+/** The probes' full paths, as load balancers, orchestrators and the deployment files (deploy/) call them. */
+export const PROBE_PATHS = { live: `${HEALTH_MOUNT_PATH}${LIVE_ROUTE}`, ready: `${HEALTH_MOUNT_PATH}${READY_ROUTE}` } as const;
+
 /**
  * Probes for operators and load balancers. `live` never touches a dependency
  * (restart me only if I cannot answer at all); `ready` says whether to send
@@ -12,11 +19,11 @@ import { presentPublicHealth } from "./health.presenter.ts";
 export function healthRoutes(health: HealthMonitor, opsToken: string | undefined): Router {
   const router = Router();
 
-  router.get("/live", (_req, res) => {
+  router.get(LIVE_ROUTE, (_req, res) => {
     res.json({ status: "alive", pid: process.pid });
   });
 
-  router.get("/ready", async (_req, res) => {
+  router.get(READY_ROUTE, async (_req, res) => {
     if (health.readiness !== "ready") {
       res.status(503).json({ status: health.readiness });
       return;

@@ -1,1 +1,1 @@
-export { healthRoutes } from "./health.routes.ts";
+export { HEALTH_MOUNT_PATH, PROBE_PATHS, healthRoutes } from "./health.routes.ts";
