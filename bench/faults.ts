@@ -6,7 +6,7 @@
 import os from "node:os";
 import pg from "pg";
 import { startDeployment, type Deployment } from "../deploy/local/deployment.ts";
-import { isOk, isRefusal, lostWrites, newCast, Traffic, type Answer, type Cast } from "../deploy/local/traffic.ts";
+import { describeAnswer, isOk, isRefusal, lostWrites, newCast, Traffic, type Answer, type Cast } from "../deploy/local/traffic.ts";
 import { FakeStripe, type FakeEvent } from "../server/test/fake-stripe.ts";
 import { createStripe } from "../server/infra/stripe.ts";
 import { burstDeliveries, inParallel, stripeHistory } from "../server/test/stripe-burst.ts";
@@ -167,10 +167,11 @@ async function runScenario(deployment: Deployment, cast: Cast, scenario: Scenari
   const lastNotOk = Math.max(faultAt, ...notOk.map((answer) => answer.endedAt));
   const during = answers.filter((answer) => answer.startedAt >= faultAt && answer.startedAt < overAt);
   const publicReads = during.filter((answer) => answer.client.startsWith("public"));
+  const failed = notOk.filter((answer) => !isRefusal(answer) && answer.status !== 401);
   return {
     scenario: scenario.name,
     requests: answers.length,
-    failed: notOk.filter((answer) => !isRefusal(answer) && answer.status !== 401).length,
+    failed: failed.length,
     refused: notOk.filter(isRefusal).length,
     signedOut: notOk.filter((answer) => answer.status === 401).length,
     recoveryMs: notOk.length === 0 ? 0 : Math.round(lastNotOk - faultAt),
@@ -180,7 +181,13 @@ async function runScenario(deployment: Deployment, cast: Cast, scenario: Scenari
       0.99,
     ),
     p99DuringMs: percentile(latencies(ofMembers(during)), 0.99),
-    note: [note, `public reads meanwhile: ${publicReads.filter(isOk).length} of ${publicReads.length} answered`].filter(Boolean).join("; "),
+    note: [
+      note,
+      `public reads meanwhile: ${publicReads.filter(isOk).length} of ${publicReads.length} answered`,
+      ...failed.slice(0, 3).map((answer) => `failed: ${describeAnswer(answer)}`),
+    ]
+      .filter(Boolean)
+      .join("; "),
   };
 }
 
