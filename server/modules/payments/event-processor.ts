@@ -36,17 +36,18 @@ export class EventProcessor {
     private readonly requeue: Requeue,
   ) {}
 
-  async process(eventId: string, attempt: Attempt | undefined): Promise<void> {
+  /** Resolves with the slug of the community the event changed, if it changed one (its cached profile is then stale). */
+  async process(eventId: string, attempt: Attempt | undefined): Promise<string | undefined> {
     const event = await this.#events.find(this.db, eventId);
     if (!event) {
       this.logger.warn({ stripeEvent: eventId }, "stripe event not stored: nothing to process");
-      return;
+      return undefined;
     }
     // A job run again after its event was done (its worker killed between the two commits): nothing left to do.
-    if (event.status === "processed" || event.status === "ignored") return;
+    if (event.status === "processed" || event.status === "ignored") return undefined;
     await this.#events.startRun(this.db, eventId);
     try {
-      await this.#handle(event);
+      return await this.#handle(event);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const last = (attempt?.last ?? false) || event.attempts + 1 >= STRIPE_EVENT_MAX_ATTEMPTS;
@@ -58,26 +59,27 @@ export class EventProcessor {
           await this.requeue(tx, eventId, this.handlers.handling(event)?.objectId ?? event.id, retryAt);
         });
         this.logger.warn({ stripeEvent: eventId, retryAt: retryAt.toISOString() }, "stripe rate limited: event processed later");
-        return;
+        return undefined;
       }
       await this.#events.recordFailure(this.db, eventId, message, last);
       throw error;
     }
   }
 
-  async #handle(event: InboxEvent): Promise<void> {
+  async #handle(event: InboxEvent): Promise<string | undefined> {
     const handling = this.handlers.handling(event);
     if (!handling) {
       await this.#events.finish(this.db, event.id, "ignored");
-      return;
+      return undefined;
     }
     const state = await handling.fetch(this.stripe);
-    const applied = await this.db.transaction(async (tx) => {
+    const { applied, changed } = await this.db.transaction(async (tx) => {
       const newest = await this.#events.claimVersion(tx, handling.objectId, event.created, event.id);
       if (newest) await handling.apply(tx, state);
       await this.#events.finish(tx, event.id, "processed");
-      return newest;
+      return { applied: newest, changed: newest ? await this.#events.communitySlugOf(tx, handling.objectId) : undefined };
     });
     this.logger.info({ stripeEvent: event.id, type: event.type, objectId: handling.objectId, applied }, "stripe event processed");
+    return changed;
   }
 }

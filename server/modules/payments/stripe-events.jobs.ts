@@ -16,9 +16,8 @@ export function paymentsOf(context: JobContext): NonNullable<JobContext["stripe"
 }
 
 /**
- * A processed event (or the nightly repair) may have moved a community to another plan, which its public profile shows:
- * the cached profiles are dropped once that has committed, every one of them since the profile is kept by slug. Such
- * changes are rare next to the profile's reads.
+ * The nightly repair may have moved communities to other plans, which their public profiles show: every cached profile
+ * is dropped once that has committed (in Redis a scan of the keys, once a night).
  */
 export async function forgetProfiles(context: JobContext): Promise<void> {
   await context.cache.clear("community");
@@ -33,8 +32,9 @@ export const processStripeEventJob = defineJob({
     const { client, settings } = paymentsOf(context);
     const handlers = new StripeHandlers(settings, context.emails);
     const processor = new EventProcessor(context.db, client, handlers, context.logger, enqueueProcessing);
-    await processor.process(eventId, context.attempt);
-    await forgetProfiles(context);
+    // The one profile the event may have changed, once that has committed: a processed event costs one key, not a scan.
+    const changed = await processor.process(eventId, context.attempt);
+    if (changed) await context.cache.delete("community", changed);
   },
 });
 

@@ -1,6 +1,10 @@
-import { and, count, desc, eq, getTableColumns, sql, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, getTableColumns, inArray, sql, type SQL } from "drizzle-orm";
+import { union } from "drizzle-orm/pg-core";
 import {
+  communities,
+  connectedAccounts,
   stripeEvents,
+  subscriptions,
   stripeObjectVersions,
   stripeSyncCheckpoints,
   type StripeEventRow,
@@ -82,6 +86,16 @@ export class StripeEventsRepository {
       })
       .returning({ objectId: stripeObjectVersions.objectId });
     return rows.length === 1;
+  }
+
+  /** The slug of the community whose subscription or connected account this Stripe object is (its profile shows them). */
+  async communitySlugOf(db: Executor, objectId: string): Promise<string | undefined> {
+    const owners = union(
+      db.select({ id: subscriptions.communityId }).from(subscriptions).where(eq(subscriptions.stripeSubscriptionId, objectId)),
+      db.select({ id: connectedAccounts.communityId }).from(connectedAccounts).where(eq(connectedAccounts.stripeAccountId, objectId)),
+    );
+    const rows = await db.select({ slug: communities.slug }).from(communities).where(inArray(communities.id, owners)).limit(1);
+    return rows[0]?.slug;
   }
 
   /** Newest first, optionally of one status, after the cursor. */
