@@ -7,6 +7,8 @@
 // `npm run bench -- --json FILE` also writes the parameters and figures to FILE.
 // `npm run bench -- --soak` runs the mixed peak alone for BENCH_SOAK_S (180) seconds
 // and prints the memory of each of the product's processes.
+// `npm run bench -- --scale-figures` prints the per-instance figures of docs/scaling.md
+// instead (bench/scale-figures.ts: Redis memory per key, the webhook queue's throughput).
 //
 // Env: WEB_CONCURRENCY (workers, both targets), BENCH_CONNECTIONS (100),
 // BENCH_DURATION (s, 10), BENCH_WARMUP (s, 2; 0 disables), BENCH_ROUNDS (1; >1
@@ -37,6 +39,7 @@ import { budget, generator, runLoad, type LoadRequest, type LoadResult } from ".
 import { printNotesAndChecks, printTable, writeJson, type ClassFigures, type Measurement, type TargetName } from "./report.ts";
 import { selectScenarios, scenarios, type Scenario, type ScenarioLoad, type SetupContext } from "./scenarios.ts";
 import { RATE_LIMITS_COUNT_ONLY, resolveBenchServices, type BenchServices } from "./services.ts";
+import { scaleFigures } from "./scale-figures.ts";
 import { groupRss, instanceHeap, sampleMemory, type ProcessMemory } from "./soak.ts";
 import { startBenchStripe, type BenchStripe } from "./stripe.ts";
 
@@ -50,6 +53,8 @@ interface Config {
   rounds: number;
   /** `--soak`: the mixed peak alone, this long, with the memory of the product's processes. */
   soakS: number | undefined;
+  /** `--scale-figures`: bench/scale-figures.ts instead of the scenarios. */
+  scaleFigures: boolean;
   scenarios: Scenario[];
   productCmd: string[];
   services: BenchServices;
@@ -132,6 +137,7 @@ async function readConfig(): Promise<Config> {
     warmupS: positiveNumber("BENCH_WARMUP", 2, true),
     rounds: Math.max(1, Math.floor(positiveNumber("BENCH_ROUNDS", 1))),
     soakS,
+    scaleFigures: argv.includes("--scale-figures"),
     scenarios: runnable,
     // The bundle, as `npm start` runs it (built in main() before the run).
     productCmd: customCmd ? customCmd.split(/\s+/) : [process.execPath, "dist/server/entry/primary.js"],
@@ -582,6 +588,16 @@ function printMemory(title: string, processes: readonly ProcessMemory[]): void {
 
 async function benchmark(config: Config): Promise<number> {
   if (config.soakS !== undefined) return soak(config);
+  if (config.scaleFigures) {
+    await buildServer();
+    return scaleFigures({
+      productCmd: config.productCmd,
+      productEnv: config.productEnv,
+      services: config.services,
+      stripe: config.stripe,
+      cwd: ROOT,
+    });
+  }
   if (config.scenarios.length === 0) throw new Error(`no scenario matches BENCH_SCENARIOS=${process.env.BENCH_SCENARIOS}`);
   printParameters(config);
   await buildServer();
