@@ -6,7 +6,7 @@
 //   kind's keys, and after restoring them);
 // - the Stripe webhook intake (accepted a second at the endpoint) and the events one background worker processes a
 //   second, in three bursts: Stripe answering at once, Stripe answering after BENCH_STRIPE_LATENCY_MS, and Redis
-//   holding BENCH_SCALE_FILLER_KEYS more keys (a processed event clears the cached profiles, which scans Redis's keys);
+//   holding BENCH_SCALE_FILLER_KEYS more keys (a processed event must cost the same whatever Redis holds);
 // - what a request of the mixed peak costs, in CPU, the product's processes, the Postgres backends of the run's
 //   database and the Redis server, and how many Redis commands it sends.
 //
