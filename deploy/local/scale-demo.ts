@@ -16,6 +16,9 @@ const deployment = await startDeployment({
   onLine: (source, line) => {
     if (verbose) say(`[${source}] ${line}`);
   },
+}).catch((error: unknown) => {
+  process.stderr.write(`Could not start the deployment: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
 });
 say(`
   nginx (open this)   ${deployment.url}
