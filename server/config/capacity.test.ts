@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CapacityPlanError, checkBudgetAgainstServer, planCapacity } from "./capacity.ts";
-import { ConfigError, loadConfig } from "./env.ts";
+import { commandLineRole, ConfigError, loadConfig } from "./env.ts";
 
 describe("capacity planner", () => {
   it("splits the budget less the reserve between web workers and the background worker", () => {
@@ -69,6 +69,27 @@ describe("configuration", () => {
     );
     expect(config.trustedOrigins).toEqual(["https://app.example.org", "https://admin.example.org", "http://localhost:5173"]);
     expect(() => loadConfig({ CSRF_TRUSTED_ORIGINS: "not a url" }, 2)).toThrow(/CSRF_TRUSTED_ORIGINS: "not a url" is not a URL/);
+  });
+
+  it("takes a direct URL different from DATABASE_URL to mean a pooler in front, and a Secure cookie only where asked", () => {
+    const pooled = "postgres://app@pooler.internal:6432/app";
+    const direct = "postgres://app@db.internal:5432/app";
+    expect(loadConfig({ DATABASE_URL: pooled, DATABASE_DIRECT_URL: direct }, 2).database).toMatchObject({
+      directUrl: direct,
+      behindPooler: true,
+    });
+    expect(loadConfig({ DATABASE_URL: direct, DATABASE_DIRECT_URL: direct }, 2).database.behindPooler).toBe(false);
+    expect(loadConfig({ DATABASE_URL: direct }, 2).database).toMatchObject({ directUrl: direct, behindPooler: false });
+    const production = { NODE_ENV: "production", SESSION_SECRET: "s".repeat(32), TICKET_SIGNING_KEY: "t".repeat(32) };
+    expect(loadConfig({ ...production, SESSION_COOKIE_SECURE: "false" }, 2).session.secureCookie).toBe(false);
+    expect(loadConfig({ SESSION_COOKIE_SECURE: "true" }, 2).session.secureCookie).toBe(true);
+    expect(() => loadConfig({ SESSION_COOKIE_SECURE: "no" }, 2)).toThrow(/SESSION_COOKIE_SECURE/);
+  });
+
+  it("reads a role from the command line, migrate included, and names a wrong one", () => {
+    expect(commandLineRole(["node", "primary.js", "--role=migrate"])).toBe("migrate");
+    expect(commandLineRole(["node", "primary.js"])).toBeUndefined();
+    expect(() => commandLineRole(["node", "primary.js", "--role=all"])).toThrow(/--role must be "web", "worker" or "migrate", got "all"/);
   });
 
   it("treats empty variables as unset", () => {
