@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
-import { chmod, writeFile } from "node:fs/promises";
+import { chmod, chown, writeFile } from "node:fs/promises";
 import path from "node:path";
 import readline from "node:readline";
 import { freePort } from "../../server/infra/free-port.ts";
-import { programPath, stopper, unprivilegedUser, untilListening } from "./programs.ts";
+import { idsOf, programPath, stopper, unprivilegedUser, untilListening } from "./programs.ts";
 
 /**
  * Debian's PgBouncer in transaction mode, as Neon's pooled endpoint and most managed poolers run it: a server
@@ -21,7 +21,7 @@ export interface PgBouncer {
 
 export interface PgBouncerOptions {
   folder: string;
-  /** The Postgres server behind it (its user must be accepted by the server without a password). */
+  /** The Postgres server behind it, with the user (and password) PgBouncer logs in as. */
   postgres: URL;
   onLine: (line: string) => void;
 }
@@ -75,10 +75,18 @@ async function writeConfig(folder: string, port: number, postgres: URL): Promise
     `auth_file = ${usersFile}`,
     ...settings,
   ];
-  await writeFile(usersFile, `"${decodeURIComponent(postgres.username)}" ""\n`);
+  // Clients connect without a password (trust, on loopback); PgBouncer logs into Postgres with the URL's, if it has one
+  // (an embedded Postgres does).
+  await writeFile(usersFile, `"${decodeURIComponent(postgres.username)}" "${decodeURIComponent(postgres.password)}"\n`);
   await writeFile(configFile, `${config.join("\n")}\n`);
-  // Started by root, PgBouncer runs as another user, who must read the folder and its files.
-  await Promise.all([chmod(folder, 0o755), chmod(usersFile, 0o644), chmod(configFile, 0o644)]);
+  // Started by root, PgBouncer runs as another user, who must enter the folder and read the configuration.
+  await Promise.all([chmod(folder, 0o755), chmod(usersFile, 0o600), chmod(configFile, 0o644)]);
+  // The users file may hold a password: readable by PgBouncer's user alone.
+  const user = unprivilegedUser();
+  if (user) {
+    const { uid, gid } = idsOf(user);
+    await chown(usersFile, uid, gid);
+  }
   return configFile;
 }
 

@@ -29,6 +29,12 @@ export function unprivilegedUser(): string | undefined {
   return postgres.status === 0 ? "postgres" : "nobody";
 }
 
+/** The numeric user and group of a user, to hand it a file only it may read. */
+export function idsOf(user: string): { uid: number; gid: number } {
+  const id = (flag: "-u" | "-g") => Number(spawnSync("id", [flag, user], { encoding: "utf8" }).stdout.trim());
+  return { uid: id("-u"), gid: id("-g") };
+}
+
 /** Resolves once the started program accepts connections on its port; kills it and throws if it exits or takes over 10 s. */
 export async function untilListening(child: ChildProcess, port: number, name: string): Promise<void> {
   const deadline = performance.now() + 10_000;

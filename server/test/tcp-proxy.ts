@@ -32,7 +32,7 @@ interface Pair {
   client: net.Socket;
   upstream: net.Socket | undefined;
   /** The service's answers pass through it on their way to the client. */
-  answers: Delay | undefined;
+  answers: Delay;
 }
 
 /** Holds each chunk `delay()` ms, in order: a chunk never overtakes one held longer before a change of delay. */
@@ -63,11 +63,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       pair.upstream = upstream;
       upstream.on("error", () => upstream.destroy());
       upstream.on("close", () => pair.client.destroy());
-      pair.answers = new Delay(() => answerDelayMs);
-      pair.answers.pipe(pair.client);
     }
     pair.client.pipe(upstream);
-    upstream.pipe(pair.answers!);
+    upstream.pipe(pair.answers);
   };
   const stall = (pair: Pair) => {
     pair.client.unpipe();
@@ -90,7 +88,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       client.resetAndDestroy();
       return;
     }
-    const pair: Pair = { client, upstream: undefined, answers: undefined };
+    const pair: Pair = { client, upstream: undefined, answers: new Delay(() => answerDelayMs) };
+    pair.answers.pipe(client);
     pairs.add(pair);
     client.on("error", () => client.destroy());
     client.on("close", () => {
