@@ -7,11 +7,12 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prepareZXingModule, readBarcodes } from "zxing-wasm/reader";
 import type { TicketDto } from "../../shared/api/events.ts";
-import { checkins, connectedAccounts, payments, stripeEvents } from "../../shared/schema/index.ts";
+import { checkins, connectedAccounts, stripeEvents } from "../../shared/schema/index.ts";
 import {
   addMembers,
   createCommunity,
   createEvent,
+  insertDuesPayment,
   insertUsers,
   issueTickets,
   signedInUser,
@@ -298,12 +299,10 @@ describe.skipIf(chromiumSkipReason !== "")("the web app in Chromium", () => {
     await payer.goto(`/communities/${community.slug}/dues?checkout=done`);
     await expect.poll(() => payer.getByRole("status").filter({ hasText: "Thank you" }).count()).toBe(1);
     // The payment as Stripe's webhook records it: the member's receipt.
-    await server.container.db.insert(payments).values({
+    await insertDuesPayment(server, {
       communityId: community.id,
       userId: member.id,
-      stripeCheckoutSessionId: `cs_browser_${Date.now()}`,
       amountCents: 3000,
-      currency: "eur",
       paidUntil: new Date("2031-06-30T00:00:00Z"),
     });
     await payer.reload();

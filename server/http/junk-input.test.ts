@@ -2,12 +2,13 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type z } from "zod";
 import type { Page } from "../../shared/api/pagination.ts";
-import { payments, stripeEvents } from "../../shared/schema/index.ts";
+import { stripeEvents } from "../../shared/schema/index.ts";
 import { HttpClient, startTestServer, type TestServer } from "../test/harness.ts";
 import {
   addMember,
   createCommunity,
   createEvent,
+  insertDuesPayment,
   signedInUsers,
   takeTicket,
   TEST_PASSWORD,
@@ -74,15 +75,7 @@ describe("junk input on every route", () => {
     for (const title of ["one", "two"]) await owner.client.post(`/api/communities/${community.slug}/news`, { title, body: title });
     // Two payments of the owner, as a paid dues session records them (no Stripe here), so that the community's payments and
     // the owner's own (their receipts) both have a cursor.
-    await server.container.db.insert(payments).values(
-      ["cs_junk_1", "cs_junk_2"].map((sessionId) => ({
-        communityId: community.id,
-        userId: owner.id,
-        stripeCheckoutSessionId: `${sessionId}_${randomUUID()}`,
-        amountCents: 1200,
-        currency: "eur",
-      })),
-    );
+    for (let index = 0; index < 2; index += 1) await insertDuesPayment(server, { communityId: community.id, userId: owner.id });
     // Two stored Stripe events, so that the operators' list of them has a cursor.
     const stripeEvent = (id: string) => ({ id, type: "customer.created", created: 1, payload: {}, status: "ignored" as const });
     await server.container.db.insert(stripeEvents).values([stripeEvent(`evt_${randomUUID()}`), stripeEvent(`evt_${randomUUID()}`)]);

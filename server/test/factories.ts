@@ -3,7 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import { hash } from "@node-rs/argon2";
 import type { Role } from "../../shared/api/communities.ts";
 import type { CommunityDto, EventDto, TicketDto, UserDto } from "../../shared/api/index.ts";
-import { communities, events, memberships, tickets, users } from "../../shared/schema/index.ts";
+import { communities, events, memberships, payments, tickets, users } from "../../shared/schema/index.ts";
 import { presentTicket } from "../modules/tickets/index.ts";
 import { HttpClient, type TestServer } from "./harness.ts";
 
@@ -179,3 +179,16 @@ export async function communityWithCast(server: TestServer): Promise<CommunityCa
 
 /** "Guest 1", "Guest 2", ...: names for users made in bulk. */
 export const names = (prefix: string, count: number) => Array.from({ length: count }, (_, index) => `${prefix} ${index + 1}`);
+
+/** A member's dues payment as a paid Checkout session records it (no Stripe involved): 12 € unless told otherwise. */
+export async function insertDuesPayment(
+  server: TestServer,
+  payment: { communityId: string; userId: string; amountCents?: number; paidUntil?: Date },
+): Promise<void> {
+  await server.container.db.insert(payments).values({
+    stripeCheckoutSessionId: `cs_test_${randomUUID()}`,
+    amountCents: 1200,
+    currency: "eur",
+    ...payment,
+  });
+}

@@ -8,7 +8,7 @@ import { connectedAccounts, emails, memberships, payments } from "../../../share
 import { jobContext } from "../../jobs/context.ts";
 import { FakeStripe } from "../../test/fake-stripe.ts";
 import { startTestServer, type TestServer } from "../../test/harness.ts";
-import { insertCommunity, signedInUsers, type TestCommunity, type TestUser } from "../../test/factories.ts";
+import { insertCommunity, insertDuesPayment, signedInUsers, type TestCommunity, type TestUser } from "../../test/factories.ts";
 import { DuesPayments } from "./index.ts";
 import { duesReminderJob } from "./dues.jobs.ts";
 
@@ -230,13 +230,7 @@ describe("membership dues through the community's Connect account", () => {
       await server.container.db.transaction((tx) => duesPayments.record(tx, session));
     }
     // Someone else's payment in the same community, which the member must not see.
-    await server.container.db.insert(payments).values({
-      communityId: community.id,
-      userId: admin.id,
-      stripeCheckoutSessionId: `cs_admin_${Date.now()}`,
-      amountCents: 3000,
-      currency: "eur",
-    });
+    await insertDuesPayment(server, { communityId: community.id, userId: admin.id, amountCents: 3000 });
     const mine = (path: string) => member.client.get(`/api/communities/${community.slug}/dues/payments${path}`);
     const first = (await (await mine("?limit=2")).json()) as Page<PaymentDto>;
     const second = (await (await mine(`?limit=2&cursor=${first.nextCursor}`)).json()) as Page<PaymentDto>;
